@@ -1,0 +1,125 @@
+// The service API, declared once. Every transport (Node IPC for Electron main, WebSocket for
+// `serve`, in-process for the CLI) is derived from this table, and params are validated with
+// these schemas where they enter the service; events are validated where they enter a client.
+import { z } from 'zod';
+import { AugmentPatchSchema } from '../config/augment';
+import {
+  CheckpointInfoSchema,
+  DatasetSummarySchema,
+  EpochMetricsSchema,
+  PreviewSampleSchema,
+  RunEventSchema,
+  RunIdSchema,
+  RunSummarySchema,
+  ServiceStateSchema,
+  StepProgressSchema,
+  StepSampleSchema,
+  SystemInfoSchema,
+} from './schemas';
+
+/** A partial run config (JSON); fully validated by resolveRunConfig in the service. */
+const ConfigInputSchema = z.record(z.string(), z.unknown());
+
+export const COMMANDS = {
+  'runs.list': { params: z.strictObject({}), result: z.array(RunSummarySchema) },
+  'runs.get': {
+    params: z.strictObject({ runId: RunIdSchema }),
+    result: z.object({
+      run: RunSummarySchema,
+      config: z.record(z.string(), z.unknown()),
+      epochs: z.array(EpochMetricsSchema),
+      steps: z.array(StepSampleSchema),
+      checkpoints: z.array(CheckpointInfoSchema),
+      events: z.array(RunEventSchema),
+    }),
+  },
+  /** start a new run; queued when another run is training (one run trains at a time) */
+  'runs.start': { params: z.strictObject({ config: ConfigInputSchema }), result: RunSummarySchema },
+  'runs.pause': { params: z.strictObject({ runId: RunIdSchema }), result: RunSummarySchema },
+  /** resume a paused run in place, or an interrupted/stopped run from its last checkpoint */
+  'runs.resume': { params: z.strictObject({ runId: RunIdSchema }), result: RunSummarySchema },
+  'runs.stop': { params: z.strictObject({ runId: RunIdSchema }), result: RunSummarySchema },
+  /** change augmentation of the running run; takes effect at the next batch */
+  'runs.updateAugment': {
+    params: z.strictObject({ runId: RunIdSchema, patch: AugmentPatchSchema }),
+    result: z.object({ effectiveFromStep: z.number().int() }),
+  },
+  /** resume from a checkpoint as a new child run, with config overrides */
+  'runs.fork': {
+    params: z.strictObject({ checkpointId: z.number().int(), overrides: ConfigInputSchema.default({}), name: z.string().min(1).optional() }),
+    result: RunSummarySchema,
+  },
+  'runs.delete': {
+    params: z.strictObject({ runId: RunIdSchema, deleteFiles: z.boolean() }),
+    result: z.object({ deletedRuns: z.number().int(), deletedFiles: z.number().int() }),
+  },
+  'checkpoints.list': { params: z.strictObject({ runId: RunIdSchema }), result: z.array(CheckpointInfoSchema) },
+  'checkpoints.delete': {
+    params: z.strictObject({ checkpointId: z.number().int(), deleteFile: z.boolean() }),
+    result: z.object({ deleted: z.boolean() }),
+  },
+  'augment.preview': {
+    params: z.strictObject({
+      images: z.array(z.string().min(1)).min(1).max(64),
+      count: z.number().int().min(1).max(64),
+      seed: z.number().int().min(0),
+      params: AugmentPatchSchema.default({}),
+      size: z.number().int().min(16).max(512).default(224),
+    }),
+    result: z.object({ samples: z.array(PreviewSampleSchema) }),
+  },
+  'export.csv': {
+    params: z.strictObject({ runId: RunIdSchema, lineage: z.boolean().default(false) }),
+    result: z.object({ filename: z.string(), csv: z.string(), rows: z.number().int() }),
+  },
+  'dataset.index': { params: z.strictObject({ root: z.string().min(1) }), result: DatasetSummarySchema },
+  /** the demo dataset (generated on first use) and sample image paths for the augmentation tuner */
+  'dataset.status': {
+    params: z.strictObject({ root: z.string().min(1).nullable().default(null), samples: z.number().int().min(0).max(64).default(8) }),
+    result: z.object({ summary: DatasetSummarySchema, sampleImages: z.array(z.string()) }),
+  },
+  'system.info': { params: z.strictObject({}), result: SystemInfoSchema },
+  /** what a client connecting mid-run needs before it follows events */
+  'state.get': { params: z.strictObject({}), result: ServiceStateSchema },
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+export type CommandParams<C extends CommandName> = z.input<(typeof COMMANDS)[C]['params']>;
+export type CommandParamsParsed<C extends CommandName> = z.infer<(typeof COMMANDS)[C]['params']>;
+export type CommandResult<C extends CommandName> = z.infer<(typeof COMMANDS)[C]['result']>;
+
+export const EVENTS = {
+  'run.step': StepProgressSchema,
+  'run.epoch': z.object({ runId: RunIdSchema, metrics: EpochMetricsSchema }),
+  'run.status': z.object({ run: RunSummarySchema }),
+  'run.event': RunEventSchema,
+  'checkpoint.saved': CheckpointInfoSchema,
+  'log.line': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), runId: RunIdSchema.nullable(), at: z.string() }),
+  /** Electron main → renderer only: the service process died / restarted */
+  'service.state': z.object({ state: z.enum(['starting', 'ready', 'restarting', 'failed']), message: z.string().nullable() }),
+} as const;
+
+export type EventName = keyof typeof EVENTS;
+export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
+export type EventPayload<E extends EventName> = z.infer<(typeof EVENTS)[E]>;
+
+/** Message envelopes used on every transport. */
+export const RequestEnvelopeSchema = z.object({ type: z.literal('request'), id: z.number().int(), command: z.string(), params: z.unknown() });
+export const ResponseEnvelopeSchema = z.object({
+  type: z.literal('response'),
+  id: z.number().int(),
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  error: z.object({ name: z.string(), code: z.string(), message: z.string(), field: z.string().optional(), path: z.string().optional() }).optional(),
+});
+export const EventEnvelopeSchema = z.object({ type: z.literal('event'), event: z.string(), payload: z.unknown() });
+export type RequestEnvelope = z.infer<typeof RequestEnvelopeSchema>;
+export type ResponseEnvelope = z.infer<typeof ResponseEnvelopeSchema>;
+export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
+
+/** The typed client every front end uses (preload bridge, WebSocket client, CLI in-process). */
+export interface ServiceApi {
+  call<C extends CommandName>(command: C, params: CommandParams<C>): Promise<CommandResult<C>>;
+  on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void;
+}
