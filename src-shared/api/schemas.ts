@@ -7,31 +7,38 @@ export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const RunIdSchema = z.number().int().positive();
 
+/**
+ * A metric that may be unknown or undefined: NaN in memory (a diverged loss; lr, momentum and image
+ * size of an epoch imported from a log), null on the JSON wire (JSON has no NaN). The parsed type
+ * stays `number`.
+ */
+const metric = (int = false) => z.preprocess((v) => (v === null ? NaN : v), z.union([int ? z.number().int() : z.number(), z.nan()]));
+
 export const EpochMetricsSchema = z.object({
   epoch: z.number().int(),
-  trainLoss: z.number(),
-  trainTop1: z.number(),
-  trainTop5: z.number(),
+  trainLoss: metric(),
+  trainTop1: metric(),
+  trainTop5: metric(),
   valLoss: z.number().nullable(),
   valTop1: z.number().nullable(),
   valTop5: z.number().nullable(),
-  lr: z.number(),
-  momentum: z.number(),
-  imagesPerSec: z.number(),
-  epochSeconds: z.number(),
+  lr: metric(),
+  momentum: metric(),
+  imagesPerSec: metric(),
+  epochSeconds: metric(),
   skippedFiles: z.number().int(),
-  imageSize: z.number().int(),
+  imageSize: metric(true),
 });
 
 export const StepSampleSchema = z.object({
   epoch: z.number().int(),
   step: z.number().int(),
   globalStep: z.number().int(),
-  loss: z.number(),
-  top1: z.number(),
-  lr: z.number(),
-  momentum: z.number(),
-  imagesPerSec: z.number(),
+  loss: metric(),
+  top1: metric(),
+  lr: metric(),
+  momentum: metric(),
+  imagesPerSec: metric(),
 });
 
 export const RunSummarySchema = z.object({
