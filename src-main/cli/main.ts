@@ -35,6 +35,13 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     cwd: io?.cwd ?? process.cwd(),
     signal: io?.signal ?? controller.signal,
   };
+  if (!io?.stdout) {
+    // `workstation … | head` closes the pipe early: that is not an error worth a stack trace.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
   if (!io?.signal) {
     const onSignal = () => controller.abort();
     process.once('SIGINT', onSignal);
