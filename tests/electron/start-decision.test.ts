@@ -1,0 +1,107 @@
+// `npm start`'s decisions (Electron or serve, what to build) on real temp folders.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildFlags, electronAvailability, electronBinary, fallbackMessage, parseStartArgs, staleTargets } from '../../scripts/start-decision.mjs';
+import { tempDir } from '../helpers/samples';
+
+/** A checkout with node_modules/electron; `binary` adds path.txt + dist/electron like a finished download. */
+function fakeRoot(binary: boolean): string {
+  const root = tempDir('ws-start-');
+  const pkg = path.join(root, 'node_modules', 'electron');
+  fs.mkdirSync(pkg, { recursive: true });
+  fs.writeFileSync(path.join(pkg, 'package.json'), '{"name":"electron","version":"45.4.1"}');
+  if (binary) {
+    fs.writeFileSync(path.join(pkg, 'path.txt'), 'electron');
+    fs.mkdirSync(path.join(pkg, 'dist'));
+    fs.writeFileSync(path.join(pkg, 'dist', 'electron'), '#!/bin/sh\n', { mode: 0o755 });
+  }
+  return root;
+}
+
+function touch(file: string, mtime: Date): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, 'x');
+  fs.utimesSync(file, mtime, mtime);
+}
+
+describe('electronAvailability', () => {
+  it('starts Electron with a downloaded binary and a DISPLAY', () => {
+    const root = fakeRoot(true);
+    expect(electronAvailability({ root, platform: 'linux', env: { DISPLAY: ':1' } })).toEqual({ ok: true, binary: path.join(root, 'node_modules/electron/dist/electron') });
+    // Wayland counts as a display; macOS and Windows need none
+    expect(electronAvailability({ root, platform: 'linux', env: { WAYLAND_DISPLAY: 'wayland-0' } }).ok).toBe(true);
+    expect(electronAvailability({ root, platform: 'darwin', env: {} }).ok).toBe(true);
+  });
+
+  it('falls back without a DISPLAY on Linux', () => {
+    const r = electronAvailability({ root: fakeRoot(true), platform: 'linux', env: {} });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reasons).toEqual([expect.stringMatching(/^no DISPLAY/)]);
+  });
+
+  it('falls back when the lazy binary download never happened (no path.txt / dist)', () => {
+    const r = electronAvailability({ root: fakeRoot(false), platform: 'linux', env: { DISPLAY: ':0' } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reasons[0]).toMatch(/^no Electron binary \(node_modules\/electron\/dist is missing/);
+    const root = fakeRoot(true);
+    fs.rmSync(path.join(root, 'node_modules/electron/dist'), { recursive: true });
+    expect(electronBinary(root, {})).toEqual({ path: null, why: expect.stringMatching(/dist\/electron is missing/) });
+    expect(electronBinary(tempDir(), {}).why).toMatch(/not installed/);
+  });
+
+  it('falls back when asked to (--serve)', () => {
+    const args = parseStartArgs(['--serve', '--port', '9000'], {});
+    expect(args).toEqual({ forceServe: true, passthrough: ['--port', '9000'] });
+    expect(parseStartArgs([], { WORKSTATION_SERVE: '1' }).forceServe).toBe(true);
+    const r = electronAvailability({ root: fakeRoot(true), platform: 'linux', env: { DISPLAY: ':1' }, forceServe: true });
+    expect(r.ok).toBe(false);
+  });
+
+  it('says every reason at once (a headless box without the Electron download)', () => {
+    const r = electronAvailability({ root: fakeRoot(false), platform: 'linux', env: {} });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      const msg = fallbackMessage(r.reasons);
+      expect(msg).toMatch(/^Electron cannot start here: no DISPLAY .*; no Electron binary .*Starting headless serve mode instead/);
+    }
+  });
+});
+
+describe('staleTargets / buildFlags', () => {
+  const old = new Date(Date.now() - 60_000);
+  const now = new Date();
+
+  it('builds everything that is missing', () => {
+    const root = tempDir('ws-build-');
+    touch(path.join(root, 'src-shared/a.ts'), old);
+    expect(staleTargets(root, 'serve').map((s) => s.target)).toEqual(['node', 'renderer']);
+    const all = staleTargets(root, 'electron');
+    expect(all.map((s) => s.target)).toEqual(['node', 'renderer', 'electron']);
+    expect(all[2].why).toMatch(/out\/main\/index\.js is missing/);
+    expect(buildFlags(all)).toEqual(['--node', '--electron']);
+  });
+
+  it('rebuilds only what is older than its sources', () => {
+    const root = tempDir('ws-build-');
+    for (const f of ['out/node/cli.cjs', 'out/node/service.cjs', 'out/renderer/index.html', 'out/main/index.js', 'out/preload/index.cjs']) touch(path.join(root, f), now);
+    touch(path.join(root, 'src-main/service/x.ts'), old);
+    touch(path.join(root, 'src-renderer/src/App.svelte'), old);
+    expect(staleTargets(root, 'electron')).toEqual([]);
+    // a renderer edit: renderer only (vite), electron-vite not needed in serve mode
+    touch(path.join(root, 'src-renderer/src/App.svelte'), new Date(Date.now() + 5000));
+    expect(staleTargets(root, 'serve').map((s) => s.target)).toEqual(['renderer']);
+    expect(buildFlags(staleTargets(root, 'serve'))).toEqual(['--renderer']);
+    // an edit in electron main: electron-vite rebuilds main, preload and renderer together
+    touch(path.join(root, 'src-main/electron/main.ts'), new Date(Date.now() + 5000));
+    const stale = staleTargets(root, 'electron');
+    expect(stale.map((s) => s.target)).toEqual(['node', 'renderer', 'electron']);
+    expect(buildFlags(stale)).toEqual(['--node', '--electron']);
+  });
+
+  it('trusts the build when there are no sources (packaged install)', () => {
+    const root = tempDir('ws-build-');
+    for (const f of ['out/node/cli.cjs', 'out/node/service.cjs', 'out/renderer/index.html']) touch(path.join(root, f), old);
+    expect(staleTargets(root, 'serve')).toEqual([]);
+  });
+});
