@@ -42,12 +42,23 @@ export type RandomResizedCropParams = z.infer<typeof RandomResizedCropSchema>;
 export type ColorJitterParams = z.infer<typeof ColorJitterSchema>;
 export type NormalizeParams = z.infer<typeof NormalizeSchema>;
 export type AugmentParams = z.infer<typeof AugmentSchema>;
-/** Partial update (app sliders): any subset of fields. */
+/**
+ * Patch form of an object schema: every field optional and WITHOUT its default. (zod's .partial()
+ * keeps field defaults, which turns a one-field patch such as {brightness} into a reset of the
+ * other fields of the group to their defaults.)
+ */
+function patchOf<T extends z.ZodRawShape>(schema: z.ZodObject<T>): ReturnType<z.ZodObject<T>['partial']> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [k, v] of Object.entries(schema.shape)) shape[k] = (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional();
+  return z.strictObject(shape) as unknown as ReturnType<z.ZodObject<T>['partial']>;
+}
+
+/** Partial update (app sliders): any subset of fields; fields not named keep their value. */
 export const AugmentPatchSchema = z.strictObject({
-  randomResizedCrop: RandomResizedCropSchema.partial().optional(),
+  randomResizedCrop: patchOf(RandomResizedCropSchema).optional(),
   hflip: z.number().min(0).max(1).optional(),
-  colorJitter: ColorJitterSchema.partial().optional(),
-  normalize: NormalizeSchema.partial().optional(),
+  colorJitter: patchOf(ColorJitterSchema).optional(),
+  normalize: patchOf(NormalizeSchema).optional(),
 });
 export type AugmentPatch = z.infer<typeof AugmentPatchSchema>;
 

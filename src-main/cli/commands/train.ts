@@ -1,0 +1,149 @@
+// `workstation train --config <file.json> [--resume <checkpoint>] [--epochs N] [--out <dir>]
+//  [--backend B] [--name N] [--db] [--data-dir] [--json]`
+// Trains through the service code in this process and the store, so CLI runs appear in the app.
+// The config is validated (file, then flags) before anything trains; relative paths in it
+// resolve against the file. --resume with a checkpoint the store knows makes a child run of its
+// run (lineage); any other checkpoint file starts a new run from it. With --json, stdout carries
+// exactly one JSON document at the end; progress goes to stderr.
+import fs from 'node:fs';
+import path from 'node:path';
+import { BACKENDS, resolveRunConfig, type RunConfig } from '../../../src-shared/config/run-config';
+import { WorkstationError } from '../../../src-shared/errors';
+import type { RunOutcome } from '../../service/run-manager';
+import type { Service } from '../../service/service';
+import { bool, num, str } from '../args';
+import type { CommandSpec } from '../command';
+import { DB_FLAG } from '../db-flag';
+import { DATA_DIR_FLAG, openCliService, printProgress } from '../service-session';
+
+/** Reads and validates a config file; relative paths inside it resolve against the file. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new WorkstationError('NOT_FOUND', `cannot read config file ${file}: ${(e as Error).message}`, { path: file, field: 'config' });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new WorkstationError('INVALID_CONFIG', `${file}: not valid JSON: ${(e as Error).message}`, { path: file });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new WorkstationError('INVALID_CONFIG', `${file}: config must be a JSON object`, { path: file });
+  const cfg = json as Record<string, unknown>;
+  const data = cfg.data as Record<string, unknown> | undefined;
+  if (data && typeof data === 'object' && typeof data.root === 'string' && !path.isAbsolute(data.root)) {
+    cfg.data = { ...data, root: path.resolve(path.dirname(file), data.root) };
+  }
+  resolveRunConfig([cfg], file); // names the file and the field on error
+  return cfg;
+}
+
+function findStoreCheckpoint(service: Service, file: string): number | null {
+  const abs = path.resolve(file);
+  for (const run of service.store.runs.list()) {
+    for (const cp of service.store.checkpoints.list(run.id)) if (path.resolve(cp.path) === abs) return cp.id;
+  }
+  return null;
+}
+
+const command: CommandSpec = {
+  name: 'train',
+  summary: 'Train a run from a config file through the store (the run shows in the app)',
+  flags: {
+    config: { type: 'string', required: true, description: 'run config JSON (relative paths inside resolve against the file)' },
+    resume: { type: 'string', description: 'checkpoint to resume from: a child run when the store knows it, else a new run from that file' },
+    epochs: { type: 'number', description: 'the epoch the run ends at (train.epochs)' },
+    out: { type: 'string', description: 'checkpoint folder (default <data-dir>/runs/<id>/checkpoints)' },
+    backend: { type: 'string', description: `tfjs backend: ${BACKENDS.join(' | ')}` },
+    name: { type: 'string', description: 'run name (default: the config name)' },
+    json: { type: 'boolean', description: 'print one JSON document at the end: {runId, status, epochs, lastCheckpoint, weightsSha256, backend}' },
+    ...DB_FLAG,
+    ...DATA_DIR_FLAG,
+  },
+  async run(args, io) {
+    const configFile = path.resolve(io.cwd, str(args, 'config') as string);
+    const fileConfig = readConfigFile(configFile);
+    const overrides: Record<string, unknown> = {};
+    const epochs = num(args, 'epochs');
+    if (epochs !== undefined) overrides.train = { epochs };
+    const backendFlag = str(args, 'backend');
+    if (backendFlag !== undefined) {
+      if (!(BACKENDS as readonly string[]).includes(backendFlag)) throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join(', ')}, got "${backendFlag}"`, { field: 'backend' });
+      overrides.backend = backendFlag;
+    }
+    const name = str(args, 'name');
+    if (name !== undefined) overrides.name = name;
+    let config: Readonly<RunConfig>;
+    try {
+      config = resolveRunConfig([fileConfig, overrides], configFile);
+    } catch (e) {
+      // a flag made it invalid (e.g. --epochs 0): name the flag
+      if (e instanceof WorkstationError && e.field === 'train.epochs' && epochs !== undefined) throw new WorkstationError('INVALID_ARGUMENT', `--epochs: ${e.message}`, { field: 'epochs' });
+      throw e;
+    }
+    const resume = str(args, 'resume');
+    const resumeFile = resume !== undefined ? path.resolve(io.cwd, resume) : undefined;
+    if (resumeFile && !fs.existsSync(resumeFile)) throw new WorkstationError('NOT_FOUND', `--resume: checkpoint ${resumeFile} not found`, { field: 'resume', path: resumeFile });
+    const out = str(args, 'out');
+    const checkpointDir = out !== undefined ? path.resolve(io.cwd, out) : undefined;
+
+    const service = await openCliService(args, io);
+    let runId: number | null = null;
+    const stopProgress = printProgress(service, io, () => runId);
+    let outcome: RunOutcome;
+    const onAbort = () => {
+      if (runId !== null) {
+        io.stderr(`interrupted: stopping run ${runId} at the next step boundary (resume it with \`workstation resume --run ${runId}\`)\n`);
+        try {
+          service.runs.stop(runId);
+        } catch {
+          /* already ending */
+        }
+      }
+    };
+    try {
+      const cpId = resumeFile ? findStoreCheckpoint(service, resumeFile) : null;
+      const run =
+        cpId !== null
+          ? service.runs.fork(cpId, config as unknown as Record<string, unknown>, name ?? config.name, { checkpointDir })
+          : service.runs.start({ config, configSource: configFile, name: config.name, checkpointDir, resumeFrom: resumeFile, resumeMode: resumeFile ? 'exact' : undefined });
+      runId = run.id;
+      io.stderr(
+        `run ${run.id} (${run.name}) ${run.status}${cpId !== null ? `: child of run ${run.parentRunId} from epoch ${run.forkEpoch}` : resumeFile ? `: resumed from ${resumeFile}` : ''}${run.status === 'queued' ? ' (waiting for the run in training)' : ''}\n`,
+      );
+      io.signal.addEventListener('abort', onAbort, { once: true });
+      if (io.signal.aborted) onAbort();
+      outcome = await service.runs.whenFinished(run.id);
+    } finally {
+      io.signal.removeEventListener('abort', onAbort);
+      stopProgress();
+      await service.close();
+    }
+    const { run, result, backend, error } = outcome;
+    if (bool(args, 'json')) {
+      io.stdout(
+        JSON.stringify({
+          runId: run.id,
+          name: run.name,
+          status: run.status,
+          parentRunId: run.parentRunId,
+          epochs: result?.epochs ?? [],
+          lastCheckpoint: result?.lastCheckpoint ?? null,
+          weightsSha256: result?.weightsSha256 ?? null,
+          backend: backend?.name ?? null,
+          error,
+        }) + '\n',
+      );
+    } else {
+      io.stdout(`run ${run.id} (${run.name}) ${run.status}${error ? `: ${error}` : ''}\n`);
+      if (result) io.stdout(`last checkpoint: ${result.lastCheckpoint ?? '-'}\nweights sha256: ${result.weightsSha256}\nbackend: ${backend?.name ?? '-'}\n`);
+    }
+    if (run.status === 'completed') return 0;
+    if (run.status === 'stopped') return 130;
+    return 1;
+  }
+};
+
+export default command;

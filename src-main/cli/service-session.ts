@@ -1,0 +1,65 @@
+// What `train`, `resume` and `serve` share: the --data-dir flag, opening the training service
+// in-process on the same database the app uses, and printing run progress to stderr.
+import path from 'node:path';
+import type { FlagSpec, ParsedArgs } from './args';
+import { str } from './args';
+import type { CliIO } from './command';
+import { resolveDbPath } from './db-flag';
+import { defaultDataDir } from '../paths';
+import type { ServiceApi } from '../../src-shared/api/contract';
+import { createService, type Service } from '../service/service';
+import { liveServiceFile } from '../service/service-file';
+
+export const DATA_DIR_FLAG: Record<'data-dir', FlagSpec> = {
+  'data-dir': { type: 'string', description: 'data directory: checkpoints (runs/<id>), demo dataset, index cache (default: $WORKSTATION_HOME or the OS app-data folder)' },
+};
+
+export function resolveDataDir(args: ParsedArgs, io: Pick<CliIO, 'env' | 'cwd'>): string {
+  const given = str(args, 'data-dir');
+  return given !== undefined ? path.resolve(io.cwd, given) : defaultDataDir(io.env);
+}
+
+/**
+ * Opens the service in this process. When another live service (the app, `serve`) owns the data
+ * dir, runs it left 'running' are its own, so they are not marked interrupted here.
+ */
+export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?: boolean } = {}): Promise<Service> {
+  const dataDir = resolveDataDir(args, io);
+  const dbPath = resolveDbPath(args, io);
+  const other = liveServiceFile(dataDir);
+  if (other && !opts.quiet) io.stderr(`note: a service (pid ${other.pid}) is running on ${dataDir}; this command trains in its own process\n`);
+  return createService({
+    dbPath,
+    dataDir,
+    recoverInterrupted: other === null,
+    onLog: (level, message) => {
+      if (!opts.quiet || level === 'warn' || level === 'error') io.stderr(`[${level}] ${message}\n`);
+    },
+  });
+}
+
+function fixed(v: number | null | undefined, d = 3): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d);
+}
+
+/** Progress lines on stderr (stdout stays free for results / --json). */
+export function printProgress(service: Pick<ServiceApi, 'on'>, io: CliIO, runId: () => number | null): () => void {
+  const offs = [
+    service.on('run.step', (p) => {
+      if (p.runId !== runId()) return;
+      const eta = p.etaSeconds === null ? '' : ` eta ${Math.round(p.etaSeconds)}s`;
+      io.stderr(`run ${p.runId} epoch ${p.epoch}/${p.targetEpochs} ${p.phase} step ${p.step + 1}/${p.stepsInEpoch} loss ${fixed(p.loss, 4)} top1 ${fixed(p.top1, 2)} lr ${p.lr.toPrecision(4)} ${fixed(p.imagesPerSec, 1)} img/s${eta}\n`);
+    }),
+    service.on('run.epoch', ({ runId: id, metrics: m }) => {
+      if (id !== runId()) return;
+      io.stderr(`run ${id} epoch ${m.epoch}: train loss ${fixed(m.trainLoss, 4)} top1 ${fixed(m.trainTop1, 2)} top5 ${fixed(m.trainTop5, 2)} | val loss ${fixed(m.valLoss, 4)} top1 ${fixed(m.valTop1, 2)} top5 ${fixed(m.valTop5, 2)} | ${fixed(m.epochSeconds, 1)} s\n`);
+    }),
+    service.on('checkpoint.saved', (c) => {
+      if (c.runId === runId()) io.stderr(`run ${c.runId} checkpoint epoch ${c.epoch}: ${c.path}\n`);
+    }),
+    service.on('run.status', ({ run }) => {
+      if (run.id === runId()) io.stderr(`run ${run.id} (${run.name}) ${run.status}${run.error ? `: ${run.error}` : ''}\n`);
+    }),
+  ];
+  return () => offs.forEach((off) => off());
+}

@@ -1,0 +1,19 @@
+// What a command handler is: a function from validated params to the contract's result type.
+// Each file in handlers/ creates the handlers of one command group from a shared context.
+import type { CommandName, CommandParamsParsed, CommandResult } from '../../../src-shared/api/contract';
+import type { AppPaths } from '../../paths';
+import type { Store } from '../../store/index';
+import type { DatasetRoots } from '../dataset-roots';
+import type { Emit, LogFn, RunManager } from '../run-manager';
+
+export type Handler<C extends CommandName> = (params: CommandParamsParsed<C>) => Promise<CommandResult<C>> | CommandResult<C>;
+export type Handlers = { [C in CommandName]?: Handler<C> };
+
+export interface HandlerContext {
+  store: Store;
+  runs: RunManager;
+  paths: AppPaths;
+  datasetRoots: DatasetRoots;
+  emit: Emit;
+  log: LogFn;
+}

@@ -1,0 +1,172 @@
+// The headless server behind `workstation serve` (and the service process's reattach port):
+// node:http serving the built renderer, `/ws` (the API over WebSocket), `/api/file` (dataset
+// images only) and `/api/export.csv` (download). Every request needs the token (query once,
+// then an HttpOnly SameSite=Strict cookie), a Host header naming this server and, when
+// present, an Origin equal to this server.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { isWorkstationError } from '../../../src-shared/errors';
+import { RunIdSchema } from '../../../src-shared/api/schemas';
+import { allowedImagePath, createHostCheck, imageContentType, isLoopbackHost, originAllowed, requestToken, tokenCookie, tokenMatches } from '../security';
+import type { Service } from '../service';
+import { createWsTransport } from './ws-server';
+
+export interface HttpServerOptions {
+  service: Service;
+  host: string;
+  port: number;
+  token: string;
+  /** required to bind a non-loopback address */
+  allowRemote?: boolean;
+  /** built renderer (index.html + assets); missing → a page saying to run `npm run build` */
+  rendererDir: string;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  host: string;
+  port: number;
+  /** non-loopback bind warning, when there is one */
+  warning: string | null;
+  close(): Promise<void>;
+}
+
+const STATIC_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+function text(res: http.ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(body + '\n');
+}
+
+function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}
+
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const { service, token } = opts;
+  if (!isLoopbackHost(opts.host) && !opts.allowRemote) {
+    throw new Error(`refusing to bind ${opts.host}: a non-loopback address exposes training control to the network; pass --allow-remote to do it anyway`);
+  }
+  const warning = isLoopbackHost(opts.host)
+    ? null
+    : `WARNING: serving on ${opts.host}, reachable from other machines. Anyone with the token controls training and can read dataset images; prefer 127.0.0.1 with an SSH tunnel (ssh -L).`;
+  const ws = createWsTransport(service);
+  let hostOk: (h: string | undefined) => boolean = () => false;
+
+  /** null when the request may proceed, else [status, reason] */
+  const guard = (req: http.IncomingMessage, url: URL): [number, string] | null => {
+    if (!hostOk(req.headers.host)) return [403, 'Forbidden: Host header does not name this server'];
+    if (!originAllowed(req.headers.origin, req.headers.host)) return [403, 'Forbidden: cross-origin request'];
+    if (!tokenMatches(token, requestToken(req, url))) return [401, 'Unauthorized: open the URL printed by `workstation serve` (it carries the token)'];
+    return null;
+  };
+
+  const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, setCookie: boolean): void => {
+    const index = path.join(opts.rendererDir, 'index.html');
+    if (!fs.existsSync(index)) return text(res, 503, `The renderer is not built (${opts.rendererDir} is missing). Run \`npm run build\` and restart \`workstation serve\`.`);
+    let rel: string;
+    try {
+      rel = decodeURIComponent(url.pathname);
+    } catch {
+      return text(res, 400, 'Bad path');
+    }
+    const base = path.resolve(opts.rendererDir);
+    let file = path.resolve(base, '.' + rel);
+    if (file !== base && !file.startsWith(base + path.sep)) return text(res, 403, 'Forbidden');
+    if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = index; // SPA fallback
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': STATIC_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+    };
+    if (setCookie) headers['set-cookie'] = tokenCookie(token);
+    if (file === index) headers['cache-control'] = 'no-store';
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') return void res.end();
+    fs.createReadStream(file).pipe(res);
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const denied = guard(req, url);
+    if (denied) return text(res, denied[0], denied[1]);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method not allowed');
+    if (url.pathname === '/api/file') {
+      const p = url.searchParams.get('path') ?? '';
+      const file = allowedImagePath(p, service.fileRoots());
+      if (!file) return text(res, 403, 'Forbidden: only images inside dataset roots are served');
+      res.writeHead(200, { 'content-type': imageContentType(file) ?? 'application/octet-stream', 'x-content-type-options': 'nosniff', 'cache-control': 'private, max-age=300' });
+      fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      return;
+    }
+    if (url.pathname === '/api/export.csv') {
+      const runId = RunIdSchema.safeParse(Number(url.searchParams.get('runId')));
+      if (!runId.success) return text(res, 400, 'runId: expected a positive integer');
+      const lineage = url.searchParams.get('lineage') === '1' || url.searchParams.get('lineage') === 'true';
+      service.dispatch('export.csv', { runId: runId.data, lineage }).then(
+        (r) => {
+          const out = r as { filename: string; csv: string };
+          res.writeHead(200, {
+            'content-type': 'text/csv; charset=utf-8',
+            'content-disposition': `attachment; filename="${out.filename.replace(/["\\\r\n]/g, '_')}"`,
+            'cache-control': 'no-store',
+          });
+          res.end(out.csv);
+        },
+        (e: unknown) => text(res, isWorkstationError(e) && e.code === 'NOT_FOUND' ? 404 : 400, (e as Error).message),
+      );
+      return;
+    }
+    if (url.pathname.startsWith('/api/')) return text(res, 404, 'Not found');
+    // First visit carries ?token=…: set the cookie so the page's own requests (assets, /ws) carry it.
+    serveStatic(req, res, url, url.searchParams.has('token'));
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') return rejectUpgrade(socket, 404, 'Not Found');
+    const denied = guard(req, url);
+    if (denied) return rejectUpgrade(socket, denied[0], denied[0] === 401 ? 'Unauthorized' : 'Forbidden');
+    ws.handleUpgrade(req, socket, head);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  hostOk = createHostCheck(opts.host, port);
+  const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${urlHost}:${port}/?token=${encodeURIComponent(token)}`,
+    host: opts.host,
+    port,
+    warning,
+    close: async () => {
+      await ws.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
