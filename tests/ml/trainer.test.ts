@@ -1,0 +1,229 @@
+// The training loop on the pure-JS CPU backend with a tiny ResNet-50 and real sample images:
+// bit-exact resume, fork with a new schedule, tensor hygiene, pause / stop / live augmentation.
+import * as tf from '@tensorflow/tfjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveRunConfig, type RunConfigInput } from '../../src-shared/config/run-config';
+import type { EpochMetrics } from '../../src-shared/metrics';
+import { inspectCheckpoint } from '../../src-main/ml/checkpoint';
+import { Trainer, type CheckpointEvent, type StepEvent } from '../../src-main/ml/trainer';
+import { createMemoryBatchSource } from '../helpers/memory-batch-source';
+import { tempDir } from '../helpers/samples';
+
+const BASE: RunConfigInput = {
+  seed: 3,
+  backend: 'cpu',
+  model: { numClasses: 4, widthMultiplier: 1 / 32 },
+  data: { trainSize: 32, valSize: 32 },
+  train: { epochs: 2, batchSize: 2, logEverySteps: 1 },
+  optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 },
+  // onecycle: the lr and momentum change every step, so a wrongly restored scheduler shows
+  schedule: { policy: 'onecycle', maxLr: 0.05 },
+  checkpoint: { keepLast: 3, keepBest: true },
+};
+
+function config(over: RunConfigInput = {}) {
+  // a schedule override replaces the policy object (deep-merging onecycle fields into constant would be invalid)
+  return resolveRunConfig([over.schedule ? { ...BASE, schedule: over.schedule } : BASE, over]);
+}
+
+function source(batchSize = 2) {
+  return createMemoryBatchSource({ classes: 4, perClass: 4, size: 32, batchSize, seed: 3 });
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('shipped configs', () => {
+  it('seed-resnet50.json is the seed run and tiny-cpu.json the same code at tiny size', () => {
+    const load = (name: string) => resolveRunConfig([JSON.parse(fs.readFileSync(path.join(__dirname, '../../resources/configs', name), 'utf8'))], name);
+    const seed = load('seed-resnet50.json');
+    expect(seed.model).toEqual({ arch: 'resnet50', numClasses: 1000, widthMultiplier: 1 });
+    expect(seed.data).toMatchObject({ trainSize: 224, valTransform: 'resize', valSize: 224 });
+    expect(seed.train).toMatchObject({ epochs: 39, batchSize: 128, labelSmoothing: 0 });
+    expect(seed.optimizer).toMatchObject({ name: 'sgd', lr: 0.001, momentum: 0.9, weightDecay: 1e-4, nesterov: false, dampening: 0 });
+    expect(seed.schedule).toEqual({ policy: 'constant' });
+    expect(seed.augment.randomResizedCrop).toMatchObject({ enabled: true, scale: [0.08, 1] });
+    expect(seed.augment.hflip).toBe(0.5);
+    expect(seed.augment.colorJitter).toEqual({ brightness: 0.2, contrast: 0.2, saturation: 0.2, hue: 0.05, p: 0.5 });
+    const tiny = load('tiny-cpu.json');
+    expect(tiny.model).toMatchObject({ arch: 'resnet50', numClasses: 10 });
+    expect(tiny.model.widthMultiplier).toBeLessThanOrEqual(1 / 16);
+    expect(tiny.data.root).toBeNull();
+    expect(tiny.data.trainSize).toBeLessThanOrEqual(48);
+    expect(tiny.data.maxStepsPerEpoch).toBeLessThanOrEqual(8);
+    expect(tiny.train.epochs).toBe(2);
+  });
+});
+
+describe('Trainer', () => {
+  it('E epochs straight == E-1 epochs, stop, resume for the last epoch (same weightsSha256)', async () => {
+    const src = await source();
+    const straightDir = tempDir();
+    const steps: StepEvent[] = [];
+    const straight = await Trainer.create({ config: config(), source: src, checkpointDir: straightDir, events: { onStep: (p) => steps.push(p) } });
+    expect(straight.backend.name).toBe('cpu');
+    const a = await straight.run();
+    straight.dispose();
+    expect(a.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(a.stopped).toBe(false);
+    expect(path.basename(a.lastCheckpoint!)).toBe('epoch-0002.ckpt');
+    expect((await inspectCheckpoint(a.lastCheckpoint!)).weightsSha256).toBe(a.weightsSha256);
+    const train = steps.filter((s) => s.phase === 'train');
+    expect(train).toHaveLength(16);
+    expect(train.map((s) => s.globalStep)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(new Set(train.map((s) => s.lr)).size).toBeGreaterThan(8); // onecycle really steps
+    expect(train.every((s) => Number.isFinite(s.loss) && s.imagesPerSec > 0 && s.targetEpochs === 2)).toBe(true);
+    expect(train[15].etaSeconds).toBe(0);
+    for (const e of a.epochs) {
+      expect(e.valTop1).not.toBeNull();
+      expect(e.trainTop5).toBeGreaterThanOrEqual(e.trainTop1);
+      expect(e.imageSize).toBe(32);
+    }
+
+    // the same config, stopped after epoch 1 (the checkpoint is written before the stop takes effect)
+    const firstDir = tempDir();
+    const first = await Trainer.create({ config: config(), source: src, checkpointDir: firstDir, events: { onEpochEnd: () => first.stop() } });
+    const b1 = await first.run();
+    first.dispose();
+    expect(b1.stopped).toBe(true);
+    expect(b1.epochs.map((e) => e.epoch)).toEqual([1]);
+    expect(b1.epochs[0]).toEqual({ ...a.epochs[0], imagesPerSec: b1.epochs[0].imagesPerSec, epochSeconds: b1.epochs[0].epochSeconds });
+
+    const resumedSteps: StepEvent[] = [];
+    const resumed = await Trainer.create({ config: config(), source: src, checkpointDir: tempDir(), resumeFrom: b1.lastCheckpoint!, resumeMode: 'exact', events: { onStep: (p) => resumedSteps.push(p) } });
+    expect(resumed.startEpoch).toBe(2);
+    const b2 = await resumed.run();
+    resumed.dispose();
+    expect(b2.epochs.map((e) => e.epoch)).toEqual([2]);
+    expect(b2.weightsSha256).toBe(a.weightsSha256);
+    expect(b2.epochs[0].trainLoss).toBe(a.epochs[1].trainLoss);
+    expect(b2.epochs[0].valTop1).toBe(a.epochs[1].valTop1);
+    const resumedTrain = resumedSteps.filter((s) => s.phase === 'train');
+    expect(resumedTrain.map((s) => [s.globalStep, s.lr, s.momentum])).toEqual(train.slice(8).map((s) => [s.globalStep, s.lr, s.momentum]));
+  });
+
+  it("--epochs 1, then resume with --epochs 2 (constant lr, the seed's policy) == 2 epochs straight", async () => {
+    const src = await source();
+    const constant = (epochs: number) => config({ schedule: { policy: 'constant' }, train: { epochs, logEverySteps: 4 } });
+    const straight = await Trainer.create({ config: constant(2), source: src, checkpointDir: tempDir() });
+    const a = await straight.run();
+    straight.dispose();
+    const first = await Trainer.create({ config: constant(1), source: src, checkpointDir: tempDir() });
+    const b1 = await first.run();
+    first.dispose();
+    expect(b1.stopped).toBe(false);
+    const resumed = await Trainer.create({ config: constant(2), source: src, checkpointDir: tempDir(), resumeFrom: b1.lastCheckpoint!, resumeMode: 'exact' });
+    const b2 = await resumed.run();
+    resumed.dispose();
+    expect(b2.epochs.map((e) => e.epoch)).toEqual([2]);
+    expect(b2.weightsSha256).toBe(a.weightsSha256);
+    expect(b2.weightsSha256).not.toBe(b1.weightsSha256);
+  });
+
+  it('keeps tf.memory().numTensors flat: after step 10 as after step 2', async () => {
+    const src = await source();
+    const counts = new Map<number, number>();
+    const t = await Trainer.create({
+      config: config({ train: { epochs: 2 } }),
+      source: src,
+      checkpointDir: tempDir(),
+      events: { onStep: (p) => p.phase === 'train' && counts.set(p.globalStep, tf.memory().numTensors) },
+    });
+    const before = tf.memory().numTensors;
+    await t.run();
+    expect(counts.get(10)).toBe(counts.get(2));
+    expect(counts.get(16)).toBe(counts.get(2));
+    t.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(before);
+  });
+
+  it('fork: new schedule from the checkpoint, epoch numbering continues, rotation reports removals', async () => {
+    const src = await source();
+    const dir = tempDir();
+    const first = await Trainer.create({ config: config({ train: { epochs: 1 } }), source: src, checkpointDir: dir });
+    const r1 = await first.run();
+    first.dispose();
+
+    const forkDir = tempDir();
+    const steps: StepEvent[] = [];
+    const cks: CheckpointEvent[] = [];
+    const ends: EpochMetrics[] = [];
+    const forked = await Trainer.create({
+      config: config({ train: { epochs: 3 }, schedule: { policy: 'constant' }, optimizer: { lr: 0.02 }, checkpoint: { keepLast: 1, keepBest: false } }),
+      source: src,
+      checkpointDir: forkDir,
+      resumeFrom: r1.lastCheckpoint!,
+      resumeMode: 'fork',
+      events: { onStep: (p) => steps.push(p), onCheckpoint: (c) => void cks.push(c), onEpochEnd: (m) => void ends.push(m) },
+    });
+    const r2 = await forked.run();
+    forked.dispose();
+    expect(r2.epochs.map((e) => e.epoch)).toEqual([2, 3]);
+    expect(ends.map((e) => e.epoch)).toEqual([2, 3]);
+    const train = steps.filter((s) => s.phase === 'train');
+    expect(train[0].globalStep).toBe(9);
+    expect(new Set(train.map((s) => s.lr))).toEqual(new Set([0.02]));
+    expect(cks.map((c) => path.basename(c.path))).toEqual(['epoch-0002.ckpt', 'epoch-0003.ckpt']);
+    expect(cks[1].removed).toEqual([path.join(forkDir, 'epoch-0002.ckpt')]);
+    expect(fs.readdirSync(forkDir)).toEqual(['epoch-0003.ckpt']);
+    const info = await inspectCheckpoint(path.join(forkDir, 'epoch-0003.ckpt'));
+    expect(info).toMatchObject({ epoch: 3, step: 24, weightsSha256: r2.weightsSha256 });
+    expect(info.scheduler).toMatchObject({ startGlobalStep: 8, totalSteps: 16, step: 16 });
+
+    // wrong class count: a clear error, nothing trains
+    const five = await createMemoryBatchSource({ classes: 5, perClass: 1, size: 32, batchSize: 2, seed: 3 });
+    await expect(Trainer.create({ config: config({ model: { numClasses: 5 } }), source: five, checkpointDir: tempDir(), resumeFrom: r1.lastCheckpoint!, resumeMode: 'fork' })).rejects.toMatchObject({
+      code: 'CHECKPOINT_MISMATCH',
+      message: expect.stringContaining('numClasses 4 vs 5'),
+    });
+    await expect(Trainer.create({ config: config({ train: { epochs: 1 } }), source: src, checkpointDir: tempDir(), resumeFrom: r1.lastCheckpoint!, resumeMode: 'fork' })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      field: 'train.epochs',
+    });
+    await expect(Trainer.create({ config: config(), source: five, checkpointDir: tempDir() })).rejects.toMatchObject({ code: 'INVALID_CONFIG', field: 'model.numClasses' });
+  });
+
+  it('pauses and resumes at step boundaries, applies augmentation changes from the returned step, stops', async () => {
+    const src = await source();
+    const seen: number[] = [];
+    let appliedFrom = -1;
+    let pausedAt = -1;
+    const t: Trainer = await Trainer.create({
+      config: config({ train: { epochs: 2 } }),
+      source: src,
+      checkpointDir: tempDir(),
+      events: {
+        onStep: (p) => {
+          if (p.phase !== 'train') return;
+          seen.push(p.globalStep);
+          if (p.globalStep === 3) {
+            t.pause();
+            pausedAt = p.globalStep;
+            appliedFrom = t.updateAugment({ hflip: 0, colorJitter: { p: 0 } });
+          }
+          if (p.globalStep === 6) t.stop();
+        },
+      },
+    });
+    const running = t.run();
+    // while paused, no step runs
+    for (let i = 0; i < 20 && pausedAt < 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(pausedAt).toBe(3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toEqual([1, 2, 3]);
+    expect(appliedFrom).toBe(3); // 0-based global step index of the next step
+    t.resume();
+    const r = await running;
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(r.stopped).toBe(true);
+    expect(r.epochs).toEqual([]);
+    expect(r.lastCheckpoint).toBeNull();
+    expect(t.currentAugment.hflip).toBe(0);
+    expect(t.currentAugment.colorJitter.p).toBe(0);
+    expect(t.currentAugment.colorJitter.brightness).toBe(0.2);
+    t.dispose();
+  });
+});
