@@ -122,6 +122,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
 export function deepMerge(base: Json, over: Json): Json {
   if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  // A discriminated union member (e.g. schedule) switching its `policy` replaces the whole
+  // object: fields of the old policy must not leak into the new one.
+  if ('policy' in over && over.policy !== base.policy) return over;
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;

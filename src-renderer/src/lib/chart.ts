@@ -1,0 +1,53 @@
+// chart.js with only the pieces the app uses (tree-shaken), themed for the dark UI.
+import { Chart, Filler, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Filler);
+Chart.defaults.color = '#aab1bd';
+Chart.defaults.borderColor = 'rgba(255,255,255,0.08)';
+Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", sans-serif';
+Chart.defaults.font.size = 11;
+
+export { Chart };
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface Series {
+  label: string;
+  color: string;
+  points: Point[];
+  dashed?: boolean;
+  /** draw point dots (epoch series) or not (dense step series) */
+  dots?: boolean;
+  /** plot against the right-hand axis */
+  right?: boolean;
+}
+
+export const COLORS = {
+  train: '#5b9cf5',
+  val: '#f5a25b',
+  trainLight: 'rgba(91,156,245,0.35)',
+  gap: '#c77dff',
+  lr: '#4fd1a5',
+  momentum: '#f56b8d',
+  palette: ['#5b9cf5', '#f5a25b', '#4fd1a5', '#c77dff', '#f56b8d', '#e9d66b', '#7fd3f7'],
+};
+
+/** Turns a Series into a chart.js dataset (plain objects: chart.js must not see Svelte proxies). */
+export function toDataset(s: Series) {
+  return {
+    label: s.label,
+    data: s.points.map((p) => ({ x: p.x, y: p.y })),
+    borderColor: s.color,
+    backgroundColor: s.color,
+    borderWidth: s.dots ? 2 : 1.25,
+    borderDash: s.dashed ? [5, 4] : [],
+    pointRadius: s.dots ? 2.5 : 0,
+    pointHoverRadius: 4,
+    tension: 0,
+    spanGaps: true,
+    yAxisID: s.right ? 'y1' : 'y',
+  };
+}

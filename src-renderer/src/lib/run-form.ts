@@ -1,0 +1,186 @@
+// The new-run form as flat fields, and its mapping to a RunConfig input. Validation uses the
+// shared RunConfigSchema, so the form reports exactly what the service would reject, keyed by
+// the config field path the service also uses in its errors.
+import { RunConfigSchema } from '../../../src-shared/config/run-config';
+import type { RunConfig } from '../../../src-shared/config/run-config';
+
+export type Policy = RunConfig['schedule']['policy'];
+
+export interface RunForm {
+  name: string;
+  datasetMode: 'demo' | 'folder';
+  root: string;
+  epochs: number | null;
+  batchSize: number | null;
+  maxStepsPerEpoch: number | null;
+  maxValSteps: number | null;
+  trainSize: number | null;
+  valSize: number | null;
+  valResize: number | null;
+  workers: number | null;
+  lr: number | null;
+  momentum: number | null;
+  weightDecay: number | null;
+  nesterov: boolean;
+  labelSmoothing: number | null;
+  logEverySteps: number | null;
+  policy: Policy;
+  maxLr: number | null;
+  pctStart: number | null;
+  stepEpochs: number | null;
+  gamma: number | null;
+  warmupEpochs: number | null;
+  minLr: number | null;
+  hflip: number | null;
+  brightness: number | null;
+  contrast: number | null;
+  saturation: number | null;
+  hue: number | null;
+  jitterP: number | null;
+  scaleMin: number | null;
+  scaleMax: number | null;
+  seed: number | null;
+  backend: RunConfig['backend'];
+  widthMultiplier: number | null;
+  numClasses: number | null;
+}
+
+const D = RunConfigSchema.parse({});
+
+export function defaultForm(): RunForm {
+  return {
+    name: 'resnet50',
+    datasetMode: 'demo',
+    root: '',
+    epochs: D.train.epochs,
+    batchSize: D.train.batchSize,
+    maxStepsPerEpoch: D.data.maxStepsPerEpoch,
+    maxValSteps: D.data.maxValSteps,
+    trainSize: D.data.trainSize,
+    valSize: D.data.valSize,
+    valResize: D.data.valResize,
+    workers: D.data.workers,
+    lr: D.optimizer.lr,
+    momentum: D.optimizer.momentum,
+    weightDecay: D.optimizer.weightDecay,
+    nesterov: D.optimizer.nesterov,
+    labelSmoothing: D.train.labelSmoothing,
+    logEverySteps: D.train.logEverySteps,
+    policy: 'onecycle',
+    maxLr: 0.1,
+    pctStart: 0.3,
+    stepEpochs: 30,
+    gamma: 0.1,
+    warmupEpochs: 0,
+    minLr: 0,
+    hflip: D.augment.hflip,
+    brightness: D.augment.colorJitter.brightness,
+    contrast: D.augment.colorJitter.contrast,
+    saturation: D.augment.colorJitter.saturation,
+    hue: D.augment.colorJitter.hue,
+    jitterP: D.augment.colorJitter.p,
+    scaleMin: D.augment.randomResizedCrop.scale[0],
+    scaleMax: D.augment.randomResizedCrop.scale[1],
+    seed: D.seed,
+    backend: D.backend,
+    widthMultiplier: D.model.widthMultiplier,
+    numClasses: D.model.numClasses,
+  };
+}
+
+/** A tiny model at 32 px for a few steps per epoch: the whole loop in minutes on a CPU. */
+export function applyTinyPreset(f: RunForm): void {
+  Object.assign(f, {
+    name: 'demo-tiny',
+    datasetMode: 'demo',
+    epochs: 3,
+    batchSize: 8,
+    maxStepsPerEpoch: 4,
+    maxValSteps: 2,
+    trainSize: 32,
+    valSize: 32,
+    valResize: 36,
+    workers: 1,
+    logEverySteps: 1,
+    lr: 0.01,
+    policy: 'constant',
+    widthMultiplier: 0.0625,
+  } satisfies Partial<RunForm>);
+}
+
+function schedule(f: RunForm): Record<string, unknown> {
+  switch (f.policy) {
+    case 'onecycle':
+      return { policy: 'onecycle', maxLr: f.maxLr, pctStart: f.pctStart };
+    case 'step':
+      return { policy: 'step', stepEpochs: f.stepEpochs, gamma: f.gamma };
+    case 'cosine':
+      return { policy: 'cosine', warmupEpochs: f.warmupEpochs, minLr: f.minLr };
+    default:
+      return { policy: 'constant' };
+  }
+}
+
+export function formToConfig(f: RunForm): Record<string, unknown> {
+  return {
+    name: f.name,
+    seed: f.seed,
+    backend: f.backend,
+    model: { widthMultiplier: f.widthMultiplier, numClasses: f.numClasses },
+    data: {
+      root: f.datasetMode === 'demo' ? null : f.root,
+      workers: f.workers,
+      trainSize: f.trainSize,
+      valSize: f.valSize,
+      valResize: f.valResize,
+      maxStepsPerEpoch: f.maxStepsPerEpoch,
+      maxValSteps: f.maxValSteps,
+    },
+    train: {
+      epochs: f.epochs,
+      batchSize: f.batchSize,
+      labelSmoothing: f.labelSmoothing,
+      logEverySteps: f.logEverySteps,
+    },
+    optimizer: {
+      lr: f.lr,
+      momentum: f.momentum,
+      weightDecay: f.weightDecay,
+      nesterov: f.nesterov,
+    },
+    schedule: schedule(f),
+    augment: {
+      hflip: f.hflip,
+      randomResizedCrop: { scale: [f.scaleMin, f.scaleMax] },
+      colorJitter: {
+        brightness: f.brightness,
+        contrast: f.contrast,
+        saturation: f.saturation,
+        hue: f.hue,
+        p: f.jitterP,
+      },
+    },
+  };
+}
+
+/** Client-side validation: config field path → first message. */
+export function validateForm(f: RunForm): Record<string, string> {
+  const errors: Record<string, string> = {};
+  if (f.datasetMode === 'folder' && !f.root.trim()) errors['data.root'] = 'Choose the folder that holds train/ and val/';
+  const r = RunConfigSchema.safeParse(formToConfig(f));
+  if (!r.success) {
+    for (const issue of r.error.issues) {
+      const path = issue.path.map(String).join('.');
+      // "expected number, received null" → the user left it empty
+      const msg = /received null|received undefined/.test(issue.message)
+        ? 'Required'
+        : issue.message
+            .replace(/^Too small: expected number to be >=(.*)$/, 'Must be at least $1')
+            .replace(/^Too small: expected number to be >(.*)$/, 'Must be greater than $1')
+            .replace(/^Too big: expected number to be <=(.*)$/, 'Must be at most $1')
+            .replace(/^Too big: expected number to be <(.*)$/, 'Must be less than $1');
+      errors[path] ??= msg;
+    }
+  }
+  return errors;
+}

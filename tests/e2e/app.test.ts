@@ -1,0 +1,258 @@
+/// <reference lib="dom" />
+// End to end: the real renderer in Debian's Chromium against a real `workstation serve` (real
+// service, SQLite, tfjs CPU training of a tiny ResNet-50 on the demo dataset). Walks the main
+// user path and keeps screenshots of the main screens in docs/screenshots/.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { CSV_COLUMNS } from '../../src-shared/metrics';
+import { tempDir } from '../helpers/samples';
+import { SCREENSHOTS, ensureRendererBuilt, launchChromium, parseCsv, startServe } from './helpers';
+import type { Serve } from './helpers';
+
+const T = 240_000; // generous: two busy cores, pure-JS tfjs
+
+let serve: Serve;
+let browser: Browser;
+let page: Page;
+
+/** Waits until a numeric data-* attribute of the element satisfies `pred`; returns the value. */
+async function waitNumber(selector: string, attr: string, pred: string, arg: number, timeout = T): Promise<number> {
+  const handle = await page.waitForFunction(
+    ([sel, a, p, x]) => {
+      const el = document.querySelector(sel as string);
+      const v = el ? Number(el.getAttribute(a as string)) : NaN;
+      const ok = p === '>' ? v > (x as number) : v >= (x as number);
+      return ok ? v : null;
+    },
+    [selector, attr, pred, arg] as const,
+    { timeout, polling: 100 },
+  );
+  return (await handle.jsonValue()) as number;
+}
+
+async function waitStatus(want: string, timeout = T): Promise<void> {
+  await page.waitForFunction((w) => document.querySelector('[data-testid=view-dashboard] header [data-testid=run-status]')?.textContent?.trim() === w, want, {
+    timeout,
+    polling: 100,
+  });
+}
+
+async function previewSources(): Promise<string[]> {
+  return page.locator('[data-testid=preview-img]').evaluateAll((els) => els.map((e) => (e as HTMLImageElement).src));
+}
+
+async function download(click: () => Promise<void>): Promise<string> {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), click()]);
+  const file = await dl.path();
+  return fs.readFileSync(file, 'utf8');
+}
+
+describe('workstation in a browser (serve + Chromium)', () => {
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    const dir = tempDir('ws-e2e-');
+    serve = await startServe({
+      dbPath: path.join(dir, 'ws.db'),
+      dataDir: path.join(dir, 'data'),
+    });
+    browser = await launchChromium();
+    const context = await browser.newContext({
+      viewport: { width: 1400, height: 900 },
+      acceptDownloads: true,
+    });
+    page = await context.newPage();
+    page.on('pageerror', (e) => console.error('[page error]', e.message));
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  }, T);
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+  });
+
+  it('trains, pauses, tunes augmentation, forks from a checkpoint and exports CSV', { timeout: 900_000 }, async () => {
+    // --- empty state → the demo-run form -------------------------------------------------
+    await page.goto(serve.url);
+    await page.getByTestId('empty-runs').waitFor({ timeout: 60_000 });
+    await page.getByTestId('btn-demo-run').click();
+    await page.getByTestId('view-new-run').waitFor();
+    // The demo dataset is generated on first use; its class count fills in the model size.
+    await page.waitForFunction(() => /classes/.test(document.querySelector('[data-testid=dataset-summary]')?.textContent ?? ''), null, { timeout: T });
+    const classes = Number(await page.getByTestId('input-classes').inputValue());
+    expect(classes).toBeGreaterThan(1);
+
+    // Client-side validation names the field and blocks the start.
+    await page.getByTestId('input-epochs').fill('0');
+    await page.getByTestId('error-train.epochs').waitFor();
+    expect(await page.getByTestId('btn-start-run').isDisabled()).toBe(true);
+
+    await page.getByTestId('input-epochs').fill('3');
+    // enough steps that the run is still training when the test pauses it
+    await page.getByTestId('input-max-steps').fill('30');
+    await page.getByTestId('input-name').fill('e2e-parent');
+    expect(await page.getByTestId('error-train.epochs').count()).toBe(0);
+    await page.getByTestId('btn-start-run').click();
+
+    // --- live dashboard ------------------------------------------------------------------
+    await page.getByTestId('view-dashboard').waitFor();
+    const parentTitle = (await page.getByTestId('dashboard-title').textContent()) ?? '';
+    const parentId = Number(parentTitle.match(/#(\d+)/)?.[1]);
+    expect(parentId).toBeGreaterThan(0);
+    const p1 = await waitNumber('[data-testid=progress]', 'data-progress', '>', 0);
+    const c1 = await waitNumber('[data-testid=chart-loss]', 'data-points', '>', 0);
+    // the progress bar moves and the loss chart gains points from step events
+    const p2 = await waitNumber('[data-testid=progress]', 'data-progress', '>', p1);
+    expect(p2).toBeGreaterThan(p1);
+    expect(await waitNumber('[data-testid=chart-loss]', 'data-points', '>', c1)).toBeGreaterThan(c1);
+    expect(await page.getByTestId('progress-step').textContent()).toMatch(/(step|validating) \d+ \/ \d+/);
+
+    // pause: the run holds at a step boundary; the tuner's settings are applied while it waits
+    await page.getByTestId('btn-pause').click();
+    await waitStatus('paused');
+    await page.getByTestId('btn-resume').waitFor();
+
+    // --- augmentation tuner --------------------------------------------------------------
+    await page.getByTestId('nav-tuner').click();
+    await page.getByTestId('view-tuner').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=preview-img]').length > 0, null, { timeout: T });
+    const before = (await previewSources()).join('|');
+    // jitter on every sample, strongly: the same seed's crops now come out recoloured
+    await page.getByTestId('slider-jitter-p').fill('1');
+    await page.getByTestId('slider-brightness').fill('0.9');
+    await page.waitForFunction(
+      (b) => {
+        const srcs = Array.from(document.querySelectorAll('[data-testid=preview-img]')).map((e) => (e as HTMLImageElement).src);
+        return srcs.length > 0 && srcs.join('|') !== b;
+      },
+      before,
+      { timeout: T },
+    );
+    expect((await previewSources()).length).toBe(before.split('|').length);
+    // drawn parameters on hover
+    expect(await page.getByTestId('preview-sample').first().getAttribute('title')).toMatch(/crop \d+×\d+/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'tuner.png') });
+    // apply to the (paused) run: takes effect at its next batch, recorded as an augment event
+    await page.getByTestId('btn-apply-augment').click();
+    await page.getByTestId('apply-result').waitFor();
+    expect(await page.getByTestId('apply-result').textContent()).toMatch(/from step \d+/);
+
+    // --- back to the dashboard: resume, training continues ---------------------------------
+    await page.getByTestId('nav-dashboard').click();
+    await waitStatus('paused');
+    await page.getByTestId('run-events').getByText('augment').first().waitFor();
+    await page.getByTestId('btn-resume').click();
+    await waitStatus('running');
+    const p3 = Number(await page.getByTestId('progress').getAttribute('data-progress'));
+    await waitNumber('[data-testid=progress]', 'data-progress', '>', p3);
+
+    // an epoch row lands in the charts (val points) once the first epoch ends
+    await waitNumber('[data-testid=metric-charts]', 'data-epochs', '>=', 1);
+    expect(await page.getByTestId('best-top1').textContent()).toMatch(/\d+\.\d%/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard.png') });
+
+    // --- checkpoints: wait for one, resume from it as a child run --------------------------
+    await page.getByTestId('nav-checkpoints').click();
+    await page.getByTestId('view-checkpoints').waitFor();
+    await page.getByTestId('checkpoint-row').first().waitFor({ timeout: T });
+    const forkEpoch = Number(await page.getByTestId('checkpoint-row').first().getAttribute('data-epoch'));
+    expect(forkEpoch).toBeGreaterThanOrEqual(1);
+    await page.getByTestId('btn-resume-checkpoint').first().click();
+    await page.getByTestId('fork-epochs').fill(String(forkEpoch + 1));
+    await page.getByTestId('fork-lr').fill('0.005');
+    await page.getByTestId('fork-name').fill('e2e-child');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'checkpoints.png') });
+    await page.getByTestId('fork-submit').click();
+
+    // the child's dashboard shows the lineage chart with its fork marker and config diff
+    await page.waitForFunction((pid) => {
+      const m = document.querySelector('[data-testid=dashboard-title]')?.textContent?.match(/#(\d+)/);
+      return m && Number(m[1]) !== pid;
+    }, parentId);
+    const childId = Number(((await page.getByTestId('dashboard-title').textContent()) ?? '').match(/#(\d+)/)?.[1]);
+    await page.getByTestId('lineage-panel').waitFor();
+    await waitNumber('[data-testid=chart-lineage]', 'data-markers', '>=', 1);
+    const forkMarker = page.locator('[data-testid=lineage-marker][data-kind=fork]');
+    await forkMarker.first().waitFor();
+    expect(await forkMarker.first().textContent()).toContain(`#${parentId} → #${childId}`);
+    expect(await forkMarker.first().textContent()).toContain('optimizer.lr');
+
+    // the parent finishes, then the queued child trains its epoch; the lineage chart fills in
+    await waitStatus('completed', 600_000);
+    // parent: val + train points for 3 epochs; child: the fork point + its epoch, twice
+    expect(await waitNumber('[data-testid=chart-lineage]', 'data-points', '>=', 10)).toBeGreaterThanOrEqual(10);
+    // the parent's live augmentation change is marked too
+    expect(await page.locator('[data-testid=lineage-marker][data-kind=augment]').first().textContent()).toContain('augment.colorJitter.p');
+    await page.getByTestId('lineage-panel').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'lineage.png') });
+
+    // --- runs list with the lineage tree --------------------------------------------------
+    await page.getByTestId('nav-runs').click();
+    await page.getByTestId(`lineage-node-${childId}`).waitFor();
+    expect(await page.getByTestId(`lineage-node-${childId}`).textContent()).toContain(`from #${parentId} at epoch ${forkEpoch}`);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'runs.png') });
+
+    // --- export CSV (a browser download) ---------------------------------------------------
+    await page.getByTestId(`run-row-${parentId}`).click();
+    await waitStatus('completed');
+    await page.getByTestId('nav-export').click();
+    const parentCsv = parseCsv(await download(() => page.getByTestId('btn-export-csv').click()));
+    expect(parentCsv[0]).toEqual([...CSV_COLUMNS]);
+    const parentRows = parentCsv.slice(1);
+    expect(parentRows.map((r) => Number(r[CSV_COLUMNS.indexOf('epoch')]))).toEqual([1, 2, 3]);
+    for (const r of parentRows) {
+      expect(Number(r[0])).toBe(parentId);
+      expect(Number.isFinite(Number(r[CSV_COLUMNS.indexOf('train_loss')]))).toBe(true);
+    }
+    await page.getByTestId('export-result').waitFor();
+
+    // the child's lineage: the parent's epochs up to the fork, then the child's
+    await page.getByTestId('export-run').selectOption(String(childId));
+    await page.getByTestId('export-lineage').check();
+    const lineageCsv = parseCsv(await download(() => page.getByTestId('btn-export-csv').click()));
+    expect(lineageCsv[0]).toEqual([...CSV_COLUMNS]);
+    const lin = lineageCsv.slice(1).map((r) => [Number(r[0]), Number(r[CSV_COLUMNS.indexOf('epoch')])]);
+    const expected: number[][] = [];
+    for (let e = 1; e <= forkEpoch; e++) expected.push([parentId, e]);
+    expected.push([childId, forkEpoch + 1]);
+    expect(lin).toEqual(expected);
+
+    // delete a checkpoint record (keeping its file): the table drops the row
+    await page.getByTestId('nav-checkpoints').click();
+    await page.getByTestId('run-picker').selectOption(String(parentId));
+    await page.getByTestId('checkpoint-row').first().waitFor();
+    const rowsBefore = await page.getByTestId('checkpoint-row').count();
+    await page.getByTestId('btn-delete-checkpoint').last().click();
+    await page.getByTestId('delete-confirm').waitFor();
+    await page.getByTestId('btn-delete-keep-file').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=checkpoint-row]').length === n - 1, rowsBefore);
+  });
+
+  it('a run on a missing dataset folder fails with its error and advice; a lost service shows a banner', async () => {
+    await page.getByTestId('nav-new').click();
+    await page.getByTestId('btn-tiny-preset').click();
+    await page.getByTestId('dataset-folder').check();
+    // an empty folder field is caught before anything is sent
+    await page.getByTestId('error-data.root').waitFor();
+    expect(await page.getByTestId('btn-start-run').isDisabled()).toBe(true);
+    const missing = path.join(tempDir('ws-e2e-missing-'), 'no-such-imagenet');
+    await page.getByTestId('input-root').fill(missing);
+    await page.getByTestId('input-name').fill('e2e-missing-data');
+    await page.getByTestId('btn-start-run').click();
+
+    await page.getByTestId('view-dashboard').waitFor();
+    await page.waitForFunction(() => /e2e-missing-data/.test(document.querySelector('[data-testid=dashboard-title]')?.textContent ?? ''));
+    await waitStatus('failed');
+    const note = page.getByTestId('run-error');
+    await note.waitFor();
+    // the service's message names the folder; the note says what to do about it
+    expect(await note.textContent()).toContain('no-such-imagenet');
+    expect(await note.textContent()).toMatch(/Check the dataset path/);
+
+    // the service goes away: the page says so instead of failing silently
+    await serve.stop();
+    await page.getByTestId('banner-disconnected').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('connection-state').getAttribute('data-state')).not.toBe('open');
+  });
+});
