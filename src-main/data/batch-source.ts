@@ -68,8 +68,13 @@ export async function createBatchSource(opts: BatchSourceOptions): Promise<Image
   const imageSize = (split: Split, epoch: number): number => (split === 'train' ? trainSizeForEpoch(data, epoch) : data.valSize);
 
   /** Samples (positions in the split's file list) of batch `b` of an epoch. */
-  const orderOf = (split: Split, epoch: number): Int32Array | null =>
-    split === 'train' ? permutation(index.train.files.length, createRng(config.seed, RNG_PURPOSE.shuffle, epoch)) : null;
+  const orderOf = (split: Split, epoch: number): Int32Array | null => {
+    if (split === 'train') return permutation(index.train.files.length, createRng(config.seed, RNG_PURPOSE.shuffle, epoch));
+    // A capped validation set must still cover the classes (files are sorted by class): take the
+    // same seeded subset every epoch (key -1, never a real epoch) so epochs stay comparable.
+    const capped = data.maxValSteps !== null && data.maxValSteps * batchSize('val') < index.val.files.length;
+    return capped ? permutation(index.val.files.length, createRng(config.seed, RNG_PURPOSE.shuffle, -1)) : null;
+  };
 
   async function produce(split: Split, epoch: number, order: Int32Array | null, b: number, params: AugmentParams, acc: EpochDataStats): Promise<Batch | null> {
     const si = splitIndex(split);

@@ -117,6 +117,10 @@ describe('createBatchSource', () => {
     expect(src.stats('train', 2)?.size).toBe(48);
     const val = await collect(src.batches('val', 2));
     expect(val.map((b) => [b.n, b.width])).toEqual([[3, 32]]);
+    // a capped val set is a seeded subset across classes (files are sorted by class), the same every epoch
+    const valIds = Array.from(val[0].sampleIds);
+    expect(valIds).toEqual(Array.from(permutation(4, createRng(5, RNG_PURPOSE.shuffle, -1)).slice(0, 3)));
+    expect(Array.from((await collect(src.batches('val', 5)))[0].sampleIds)).toEqual(valIds);
   });
 
   it('skips files that fail to decode (0 bytes, truncated, not an image): logged with path, counted, the epoch goes on', async () => {
