@@ -10,7 +10,9 @@ import type { Browser } from 'playwright-core';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const CHROMIUM = '/usr/bin/chromium';
-export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+// Screenshots go to test-results/screenshots; `UPDATE_SCREENSHOTS=1 npm test` refreshes the
+// committed ones in docs/screenshots (a test run must not dirty the work tree).
+export const SCREENSHOTS = path.join(ROOT, process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : 'test-results/screenshots');
 
 function newestMtime(p: string): number {
   if (!fs.existsSync(p)) return 0;

@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/samples';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCRIPT = path.join(ROOT, 'scripts/ec2/start-x-vnc.sh');
-const SHOT = path.join(ROOT, 'docs/screenshots/xvfb-window.png');
+const SHOT = path.join(ROOT, process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : 'test-results/screenshots', 'xvfb-window.png');
 
 function freeDisplay(): number {
   // away from :99, where xvfb-run (e2e helpers) starts counting
