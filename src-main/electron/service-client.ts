@@ -5,19 +5,9 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
-import {
-  COMMANDS,
-  EVENTS,
-  EventEnvelopeSchema,
-  ResponseEnvelopeSchema,
-  type CommandName,
-  type CommandParams,
-  type CommandResult,
-  type EventName,
-  type EventPayload,
-  type ServiceApi,
-} from '../../src-shared/api/contract';
-import { WorkstationError, fromWireError, type WireError } from '../../src-shared/errors';
+import type { CommandName, CommandParams, CommandResult, EventName, ServiceApi } from '../../src-shared/api/contract';
+import { createRpcClient } from '../../src-shared/api/rpc-client';
+import { WorkstationError } from '../../src-shared/errors';
 
 /** A message pipe to the service (both transports carry the contract's envelopes). */
 export interface Transport {
@@ -41,78 +31,26 @@ export interface ClientOptions {
   onLog?(level: 'warn' | 'error', msg: string): void;
 }
 
+/** The shared RPC client over one transport, plus the connection's end (which is final). */
 export function createServiceClient(transport: Transport, opts: ClientOptions = {}): ServiceClient {
-  const timeoutMs = opts.timeoutMs ?? 120_000;
-  let nextId = 1;
+  const rpc = createRpcClient(transport, { timeoutMs: opts.timeoutMs ?? 120_000, onInvalid: (m) => opts.onLog?.('warn', `service-client: ${m}`) });
   let closed = false;
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void; timer: NodeJS.Timeout }>();
-  const handlers = new Map<EventName, Set<(p: unknown) => void>>();
-  const anyHandlers = new Set<(e: EventName, p: unknown) => void>();
   const closeHandlers = new Set<(reason: string) => void>();
-
-  transport.onMessage((msg) => {
-    const type = (msg as { type?: unknown } | null)?.type;
-    if (type === 'response') {
-      const r = ResponseEnvelopeSchema.safeParse(msg);
-      if (!r.success) return opts.onLog?.('warn', `service-client: malformed response dropped`);
-      const p = pending.get(r.data.id);
-      if (!p) return;
-      pending.delete(r.data.id);
-      clearTimeout(p.timer);
-      if (r.data.ok) p.resolve(r.data.result);
-      else p.reject(fromWireError((r.data.error ?? { name: 'WorkstationError', code: 'INTERNAL', message: 'service error without details' }) as WireError));
-    } else if (type === 'event') {
-      const e = EventEnvelopeSchema.safeParse(msg);
-      if (!e.success || !Object.prototype.hasOwnProperty.call(EVENTS, e.data.event)) return opts.onLog?.('warn', `service-client: unknown event dropped`);
-      const name = e.data.event as EventName;
-      const payload = EVENTS[name].safeParse(e.data.payload);
-      if (!payload.success) return opts.onLog?.('warn', `service-client: invalid ${name} payload dropped: ${payload.error.issues[0]?.message}`);
-      for (const h of handlers.get(name) ?? []) h(payload.data);
-      for (const h of anyHandlers) h(name, payload.data);
-    }
-  });
+  transport.onMessage(rpc.handleMessage);
   transport.onClose((reason) => {
     if (closed) return;
     closed = true;
-    for (const [, p] of pending) {
-      clearTimeout(p.timer);
-      p.reject(new WorkstationError('INTERNAL', `the training service went away (${reason})`));
-    }
-    pending.clear();
+    rpc.failAll(`the training service went away (${reason})`);
     for (const h of closeHandlers) h(reason);
   });
 
   return {
     call<C extends CommandName>(command: C, params: CommandParams<C>): Promise<CommandResult<C>> {
-      if (!Object.prototype.hasOwnProperty.call(COMMANDS, command)) return Promise.reject(new WorkstationError('INVALID_COMMAND', `unknown command ${command}`, { field: 'command' }));
       if (closed) return Promise.reject(new WorkstationError('INTERNAL', `the training service is not connected (${command})`));
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new WorkstationError('INTERNAL', `${command}: no answer from the training service after ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-        try {
-          transport.send({ type: 'request', id, command, params: params ?? {} });
-        } catch (err) {
-          pending.delete(id);
-          clearTimeout(timer);
-          reject(new WorkstationError('INTERNAL', `${command}: could not reach the training service: ${(err as Error).message}`));
-        }
-      });
+      return rpc.call(command, params);
     },
-    on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void {
-      let set = handlers.get(event);
-      if (!set) handlers.set(event, (set = new Set()));
-      const h = handler as (p: unknown) => void;
-      set.add(h);
-      return () => set.delete(h);
-    },
-    onAny(handler) {
-      anyHandlers.add(handler);
-      return () => anyHandlers.delete(handler);
-    },
+    on: rpc.on,
+    onAny: rpc.onAny,
     onClose(handler) {
       closeHandlers.add(handler);
       return () => closeHandlers.delete(handler);
@@ -126,15 +64,23 @@ export function createServiceClient(transport: Transport, opts: ClientOptions = 
   };
 }
 
+/** Close callbacks that run once, for whichever end of the connection is noticed first. */
+function createCloseNotifier(): { add(cb: (reason: string) => void): void; fire(reason: string): void } {
+  const cbs: ((reason: string) => void)[] = [];
+  let done = false;
+  return {
+    add: (cb) => void cbs.push(cb),
+    fire(reason) {
+      if (done) return;
+      done = true;
+      for (const cb of cbs) cb(reason);
+    },
+  };
+}
+
 /** Node IPC to a child spawned with an 'ipc' stdio slot. */
 export function createIpcTransport(child: ChildProcess): Transport {
-  const closeCbs: ((r: string) => void)[] = [];
-  let done = false;
-  const fire = (r: string): void => {
-    if (done) return;
-    done = true;
-    for (const cb of closeCbs) cb(r);
-  };
+  const { add: onClose, fire } = createCloseNotifier();
   child.once('disconnect', () => fire('IPC channel closed'));
   child.once('exit', (code, signal) => fire(signal ? `killed by ${signal}` : `exit code ${code}`));
   return {
@@ -145,9 +91,7 @@ export function createIpcTransport(child: ChildProcess): Transport {
     onMessage(cb) {
       child.on('message', cb);
     },
-    onClose(cb) {
-      closeCbs.push(cb);
-    },
+    onClose,
     close() {
       if (child.connected) child.disconnect();
       fire('closed by client');
@@ -202,14 +146,8 @@ export function createWebSocketTransport(url: string, opts: { origin?: string; c
     // No Origin by default: the service only checks it when a browser sends one.
     if (opts.origin) headers.origin = opts.origin;
     const ws = new WebSocket(url, { headers, handshakeTimeout: opts.connectTimeoutMs ?? 5000 });
-    const closeCbs: ((r: string) => void)[] = [];
     const msgCbs: ((m: unknown) => void)[] = [];
-    let done = false;
-    const fire = (r: string): void => {
-      if (done) return;
-      done = true;
-      for (const cb of closeCbs) cb(r);
-    };
+    const { add: onClose, fire } = createCloseNotifier();
     ws.on('message', (data) => {
       let msg: unknown;
       try {
@@ -228,9 +166,7 @@ export function createWebSocketTransport(url: string, opts: { origin?: string; c
         onMessage(cb) {
           msgCbs.push(cb);
         },
-        onClose(cb) {
-          closeCbs.push(cb);
-        },
+        onClose,
         close() {
           ws.close();
           fire('closed by client');

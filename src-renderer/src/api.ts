@@ -2,9 +2,10 @@
 // (`window.workstation`) carries the typed API over IPC; in a browser tab (`workstation serve`)
 // a WebSocket to /ws carries the same request/response/event envelopes. Everything else in the
 // renderer sees only `ClientApi`.
-import { COMMANDS, EVENTS, EVENT_NAMES, EventEnvelopeSchema, ResponseEnvelopeSchema } from '../../src-shared/api/contract';
-import type { CommandName, CommandParams, CommandResult, EventName, EventPayload, ServiceApi } from '../../src-shared/api/contract';
-import { WorkstationError, fromWireError, ERROR_CODES } from '../../src-shared/errors';
+import { EVENT_NAMES } from '../../src-shared/api/contract';
+import type { CommandName, CommandParams, CommandResult, ServiceApi } from '../../src-shared/api/contract';
+import { createEventHub, createRpcClient, errorFromWire, parseResult } from '../../src-shared/api/rpc-client';
+import { WorkstationError, ERROR_CODES } from '../../src-shared/errors';
 import type { WireError } from '../../src-shared/errors';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -35,15 +36,7 @@ declare global {
 export function toWorkstationError(e: unknown): WorkstationError {
   if (e instanceof WorkstationError) return e;
   const obj = (typeof e === 'object' && e !== null ? e : {}) as Partial<WireError> & { message?: string };
-  if (typeof obj.code === 'string' && (ERROR_CODES as readonly string[]).includes(obj.code)) {
-    return fromWireError({
-      name: obj.name ?? 'WorkstationError',
-      code: obj.code,
-      message: obj.message ?? String(e),
-      field: obj.field,
-      path: obj.path,
-    });
-  }
+  if (typeof obj.code === 'string' && (ERROR_CODES as readonly string[]).includes(obj.code)) return errorFromWire(obj, String(e));
   const message = typeof obj.message === 'string' ? obj.message : String(e);
   // Electron's ipcRenderer.invoke wraps remote errors as "Error invoking remote method 'x': <message>".
   const json = message.match(/\{"name".*\}\s*$/);
@@ -57,39 +50,8 @@ export function toWorkstationError(e: unknown): WorkstationError {
   return new WorkstationError('INTERNAL', message.replace(/^Error invoking remote method '[^']+': (Error: )?/, ''));
 }
 
-/** Results are checked against the contract: a drift between service and UI fails loudly here. */
-function checkResult<C extends CommandName>(command: C, raw: unknown): CommandResult<C> {
-  const parsed = COMMANDS[command].result.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new WorkstationError('INTERNAL', `${command}: unexpected result at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data as CommandResult<C>;
-}
-
-type AnyHandler = (payload: unknown) => void;
-
-function createEmitter() {
-  const handlers = new Map<string, Set<AnyHandler>>();
-  return {
-    on(event: string, handler: AnyHandler): () => void {
-      let set = handlers.get(event);
-      if (!set) handlers.set(event, (set = new Set()));
-      set.add(handler);
-      return () => set.delete(handler);
-    },
-    emit(event: string, payload: unknown): void {
-      const schema = EVENTS[event as EventName];
-      if (!schema) return;
-      const parsed = schema.safeParse(payload);
-      if (!parsed.success) {
-        console.warn(`ignoring malformed ${event} event`, parsed.error.issues[0]);
-        return;
-      }
-      for (const h of handlers.get(event) ?? []) h(parsed.data);
-    },
-  };
-}
+/** Dropped events are a drift between service and UI: say so in the console. */
+const warnInvalid = (message: string): void => console.warn(`api: ${message}`);
 
 function browserDownload(name: string, content: string): string {
   const url = URL.createObjectURL(new Blob([content], { type: 'text/csv;charset=utf-8' }));
@@ -105,14 +67,13 @@ function browserDownload(name: string, content: string): string {
 }
 
 function createElectronApi(bridge: PreloadBridge): ClientApi {
-  const emitter = createEmitter();
+  const events = createEventHub(warnInvalid);
   // The bridge's own subscription per event; payloads are validated like any other transport's.
-  for (const name of EVENT_NAMES) bridge.on(name, (p) => emitter.emit(name, p));
+  for (const name of EVENT_NAMES) bridge.on(name, (p) => events.emit(name, p));
   let conn: ConnectionState = 'open';
   let detail: string | null = null;
   const connHandlers = new Set<(s: ConnectionState, d: string | null) => void>();
-  emitter.on('service.state', (p) => {
-    const s = p as EventPayload<'service.state'>;
+  events.on('service.state', (s) => {
     conn = s.state === 'ready' ? 'open' : s.state === 'failed' ? 'closed' : 'connecting';
     detail = s.message;
     for (const h of connHandlers) h(conn, detail);
@@ -126,11 +87,9 @@ function createElectronApi(bridge: PreloadBridge): ClientApi {
       } catch (e) {
         throw toWorkstationError(e);
       }
-      return checkResult(command, raw);
+      return parseResult(command, raw);
     },
-    on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void) {
-      return emitter.on(event, handler as AnyHandler);
-    },
+    on: events.on,
     saveFile: (name, content) => bridge.saveFile(name, content),
     onConnection(handler) {
       connHandlers.add(handler);
@@ -140,22 +99,24 @@ function createElectronApi(bridge: PreloadBridge): ClientApi {
   };
 }
 
-interface Pending {
-  command: CommandName;
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-}
-
 function createWebSocketApi(url: string): ClientApi {
-  const emitter = createEmitter();
-  const pending = new Map<number, Pending>();
+  // Requests made while (re)connecting wait here and go out once the socket opens.
   const outbox: string[] = [];
   const connHandlers = new Set<(s: ConnectionState, d: string | null) => void>();
-  let nextId = 1;
   let ws: WebSocket | null = null;
   let state: ConnectionState = 'connecting';
   let detail: string | null = null;
   let attempt = 0;
+  const rpc = createRpcClient(
+    {
+      send(msg) {
+        const text = JSON.stringify(msg);
+        if (ws && ws.readyState === WebSocket.OPEN) ws.send(text);
+        else outbox.push(text);
+      },
+    },
+    { onInvalid: warnInvalid },
+  );
 
   const setState = (s: ConnectionState, d: string | null) => {
     state = s;
@@ -178,32 +139,15 @@ function createWebSocketApi(url: string): ClientApi {
       } catch {
         return;
       }
-      const type = (msg as { type?: unknown }).type;
-      if (type === 'event') {
-        const env = EventEnvelopeSchema.safeParse(msg);
-        if (env.success) emitter.emit(env.data.event, env.data.payload);
-      } else if (type === 'response') {
-        const env = ResponseEnvelopeSchema.safeParse(msg);
-        if (!env.success) return;
-        const p = pending.get(env.data.id);
-        if (!p) return;
-        pending.delete(env.data.id);
-        if (env.data.ok) {
-          try {
-            p.resolve(checkResult(p.command, env.data.result));
-          } catch (e) {
-            p.reject(e);
-          }
-        } else p.reject(toWorkstationError(env.data.error ?? { message: `${p.command} failed` }));
-      }
+      rpc.handleMessage(msg);
     };
     socket.onclose = (ev) => {
       if (ws !== socket) return;
       ws = null;
-      for (const [id, p] of pending) {
-        pending.delete(id);
-        p.reject(new WorkstationError('INTERNAL', `${p.command}: connection to the service was lost`));
-      }
+      // The calls still waiting have failed: drop their unsent requests too, so a reconnect
+      // does not run a command the UI already reported as failed.
+      outbox.length = 0;
+      rpc.failAll('connection to the service was lost');
       // Backoff: 0.5 s, 1 s, 2 s … capped at 10 s, so a restarting service is picked up quickly.
       const delay = Math.min(10_000, 500 * 2 ** attempt++);
       const why =
@@ -221,22 +165,8 @@ function createWebSocketApi(url: string): ClientApi {
 
   return {
     platform: 'browser',
-    call<C extends CommandName>(command: C, params: CommandParams<C>): Promise<CommandResult<C>> {
-      return new Promise((resolve, reject) => {
-        const id = nextId++;
-        pending.set(id, {
-          command,
-          resolve: resolve as (v: unknown) => void,
-          reject,
-        });
-        const msg = JSON.stringify({ type: 'request', id, command, params });
-        if (ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
-        else outbox.push(msg);
-      });
-    },
-    on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void) {
-      return emitter.on(event, handler as AnyHandler);
-    },
+    call: rpc.call,
+    on: rpc.on,
     saveFile: async (name, content) => browserDownload(name, content),
     onConnection(handler) {
       connHandlers.add(handler);
