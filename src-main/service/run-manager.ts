@@ -251,6 +251,8 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
       });
       lastBackend = a.trainer.backend;
       store.runs.setBackend(runId, a.trainer.backend.name, os.hostname());
+      // the reason matters later ("why was this run on the CPU?"): keep it with the run
+      addEvent(runId, 'note', { backend: a.trainer.backend.name, reason: a.trainer.backend.reason, gpu: a.trainer.backend.gpu });
       if (a.stopRequested) a.trainer.stop();
       else if (a.pauseRequested) a.trainer.pause();
       emit('run.status', { run: mustRun(runId) });

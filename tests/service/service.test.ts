@@ -94,6 +94,10 @@ describe('runs', () => {
     expect(got.checkpoints[0].path.startsWith(path.join(dir, 'data', 'runs', String(a.id), 'checkpoints'))).toBe(true);
     const kinds = got.events.map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(['augment', 'pause', 'resume']));
+    // the backend and why it was chosen are recorded with the run
+    const backendNote = got.events.find((e) => e.kind === 'note' && e.data.backend !== undefined);
+    expect(backendNote?.data).toMatchObject({ backend: 'cpu' });
+    expect(String(backendNote?.data.reason)).toMatch(/\S/);
     const aug = got.events.find((e) => e.kind === 'augment');
     expect(aug?.globalStep).toBe(effectiveFromStep);
     expect(aug?.data.patch).toEqual({ colorJitter: { brightness: 0.4 }, hflip: 0.25 });
