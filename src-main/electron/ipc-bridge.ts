@@ -1,13 +1,14 @@
 // Relays the typed service API between the renderer (preload bridge) and the service client:
 // calls are checked against the contract before they are forwarded, errors go back in their
 // wire form (code + field survive), service events are pushed to the window. Also the save
-// dialog for CSV export.
+// dialog for CSV export and the folder picker for the dataset root.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import type { EventName } from '../../src-shared/api/contract';
 import { WorkstationError, toWireError } from '../../src-shared/errors';
 import { validateCall } from './call-validation';
+import { folderDialogOptions, pickedFolder } from './folder-dialog';
 import { isAllowedNavigation } from './csp';
 import { IPC_CHANNELS } from './ipc-channels';
 import type { ServiceClient } from './service-client';
@@ -64,6 +65,17 @@ export function registerIpcBridge(opts: IpcBridgeOptions): { forward(event: Even
     }
   });
 
+  ipcMain.handle(IPC_CHANNELS.pickFolder, async (event, title: unknown) => {
+    try {
+      checkSender(event, opts.appOrigin);
+      const dialogOpts = folderDialogOptions(title);
+      const win = opts.window();
+      return pickedFolder(win ? await dialog.showOpenDialog(win, dialogOpts) : await dialog.showOpenDialog(dialogOpts));
+    } catch (err) {
+      throw wireFailure(err);
+    }
+  });
+
   return {
     forward(event, payload) {
       const win = opts.window();
@@ -72,6 +84,7 @@ export function registerIpcBridge(opts: IpcBridgeOptions): { forward(event: Even
     dispose() {
       ipcMain.removeHandler(IPC_CHANNELS.call);
       ipcMain.removeHandler(IPC_CHANNELS.saveFile);
+      ipcMain.removeHandler(IPC_CHANNELS.pickFolder);
     },
   };
 }

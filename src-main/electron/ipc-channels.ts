@@ -3,4 +3,5 @@ export const IPC_CHANNELS = {
   call: 'workstation:call',
   event: 'workstation:event',
   saveFile: 'workstation:save-file',
+  pickFolder: 'workstation:pick-folder',
 } as const;

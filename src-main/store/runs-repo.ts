@@ -244,7 +244,7 @@ export function createRunsRepo(db: Db, now: () => string): RunsRepo {
         const runs = tree.map((t) => mustGet(t.id));
         if (tree.length > 1 && !opts.cascade) {
           const kids = repo.children(id).map((c) => `#${c.id} ${c.name}`);
-          throw new WorkstationError('INVALID_STATE', `run ${id} (${root.name}) has child runs (${kids.join(', ')}); delete them too (cascade) or delete them first`, { field: 'runId' });
+          throw new WorkstationError('INVALID_STATE', `run ${id} (${root.name}) has child runs (${kids.join(', ')}): delete the child runs first (their lineage starts at this run)`, { field: 'runId' });
         }
         const busy = runs.find((r) => r.status === 'running' || r.status === 'paused');
         if (busy) throw new WorkstationError('INVALID_STATE', `run ${busy.id} (${busy.name}) is ${busy.status}; stop it before deleting`, { field: 'runId' });

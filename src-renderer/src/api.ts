@@ -14,6 +14,11 @@ export interface ClientApi extends ServiceApi {
   readonly platform: 'electron' | 'browser';
   /** Saves text where the user chooses (Electron dialog) or as a browser download; the saved name, or null when cancelled. */
   saveFile(defaultName: string, content: string): Promise<string | null>;
+  /**
+   * Opens the native folder picker (Electron only; null in a browser tab, where paths are typed:
+   * a page cannot see the service machine's folders). Resolves to the folder, or null when cancelled.
+   */
+  readonly pickFolder: ((title?: string) => Promise<string | null>) | null;
   /** Transport state: called at once with the current state, then on each change. */
   onConnection(handler: (state: ConnectionState, detail: string | null) => void): () => void;
 }
@@ -24,6 +29,7 @@ interface PreloadBridge {
   call(command: string, params: unknown): Promise<unknown>;
   on(event: string, handler: (payload: unknown) => void): () => void;
   saveFile(defaultName: string, content: string): Promise<string | null>;
+  pickFolder(title?: string): Promise<string | null>;
 }
 
 declare global {
@@ -91,6 +97,13 @@ function createElectronApi(bridge: PreloadBridge): ClientApi {
     },
     on: events.on,
     saveFile: (name, content) => bridge.saveFile(name, content),
+    async pickFolder(title) {
+      try {
+        return await bridge.pickFolder(title);
+      } catch (e) {
+        throw toWorkstationError(e);
+      }
+    },
     onConnection(handler) {
       connHandlers.add(handler);
       handler(conn, detail);
@@ -168,6 +181,7 @@ function createWebSocketApi(url: string): ClientApi {
     call: rpc.call,
     on: rpc.on,
     saveFile: async (name, content) => browserDownload(name, content),
+    pickFolder: null,
     onConnection(handler) {
       connHandlers.add(handler);
       handler(state, detail);

@@ -16,6 +16,10 @@ const T = 240_000; // generous: two busy cores, pure-JS tfjs
 let serve: Serve;
 let browser: Browser;
 let page: Page;
+let dataDir: string;
+// the runs the first test creates; the second deletes them
+let parentId = 0;
+let childId = 0;
 
 /** Waits until a numeric data-* attribute of the element satisfies `pred`; returns the value. */
 async function waitNumber(selector: string, attr: string, pred: string, arg: number, timeout = T): Promise<number> {
@@ -53,10 +57,8 @@ describe('workstation in a browser (serve + Chromium)', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     const dir = tempDir('ws-e2e-');
-    serve = await startServe({
-      dbPath: path.join(dir, 'ws.db'),
-      dataDir: path.join(dir, 'data'),
-    });
+    dataDir = path.join(dir, 'data');
+    serve = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir });
     browser = await launchChromium();
     const context = await browser.newContext({
       viewport: { width: 1400, height: 900 },
@@ -98,7 +100,7 @@ describe('workstation in a browser (serve + Chromium)', () => {
     // --- live dashboard ------------------------------------------------------------------
     await page.getByTestId('view-dashboard').waitFor();
     const parentTitle = (await page.getByTestId('dashboard-title').textContent()) ?? '';
-    const parentId = Number(parentTitle.match(/#(\d+)/)?.[1]);
+    parentId = Number(parentTitle.match(/#(\d+)/)?.[1]);
     expect(parentId).toBeGreaterThan(0);
     const p1 = await waitNumber('[data-testid=progress]', 'data-progress', '>', 0);
     const c1 = await waitNumber('[data-testid=chart-loss]', 'data-points', '>', 0);
@@ -170,7 +172,7 @@ describe('workstation in a browser (serve + Chromium)', () => {
       const m = document.querySelector('[data-testid=dashboard-title]')?.textContent?.match(/#(\d+)/);
       return m && Number(m[1]) !== pid;
     }, parentId);
-    const childId = Number(((await page.getByTestId('dashboard-title').textContent()) ?? '').match(/#(\d+)/)?.[1]);
+    childId = Number(((await page.getByTestId('dashboard-title').textContent()) ?? '').match(/#(\d+)/)?.[1]);
     await page.getByTestId('lineage-panel').waitFor();
     await waitNumber('[data-testid=chart-lineage]', 'data-markers', '>=', 1);
     const forkMarker = page.locator('[data-testid=lineage-marker][data-kind=fork]');
@@ -227,6 +229,71 @@ describe('workstation in a browser (serve + Chromium)', () => {
     await page.getByTestId('delete-confirm').waitFor();
     await page.getByTestId('btn-delete-keep-file').click();
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=checkpoint-row]').length === n - 1, rowsBefore);
+  });
+
+  it('shows the backend and loader vs trainer throughput; deleting a run asks, refuses a parent, keeps or removes files', async () => {
+    // --- system: the backend the runs trained on, data pipeline vs training images/s -------
+    await page.getByTestId('nav-system').click();
+    await page.getByTestId('view-system').waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid=system-backend-name]')?.textContent?.trim() === 'cpu', null, { timeout: 30_000 });
+    for (const id of ['data-images-per-sec', 'train-images-per-sec']) {
+      const rate = Number(await page.getByTestId(id).textContent());
+      expect(rate, id).toBeGreaterThan(0);
+    }
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'system.png') });
+
+    // --- the child's events read as sentences: the fork's diff and the backend note ---------
+    await page.getByTestId('nav-runs').click();
+    await page.getByTestId(`run-row-${childId}`).click();
+    await page.waitForFunction((id) => document.querySelector('[data-testid=dashboard-title]')?.textContent?.startsWith(`#${id} `), childId);
+    const events = page.getByTestId('run-events');
+    expect(await events.locator('[data-kind=fork] [data-testid=event-text]').textContent()).toMatch(new RegExp(`^from #${parentId} at epoch \\d+: .*optimizer\\.lr: \\S+ → 0\\.005`));
+    expect(await events.locator('[data-kind=note] [data-testid=event-text]').first().textContent()).toMatch(/^backend cpu — \S/);
+
+    // checkpoint files of both runs, as the checkpoints view lists them (files still on disk)
+    const files = async (runId: number): Promise<string[]> => {
+      await page.getByTestId('nav-checkpoints').click();
+      await page.getByTestId('run-picker').selectOption(String(runId));
+      await page.getByTestId('checkpoint-row').first().waitFor();
+      const paths = await page.locator('[data-testid=checkpoint-row]:not(.gone) td[title]').evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
+      return paths.filter((p) => fs.existsSync(p));
+    };
+    const childFiles = await files(childId);
+    const parentFiles = await files(parentId);
+    expect(childFiles.length).toBeGreaterThan(0);
+    expect(parentFiles.length).toBeGreaterThan(0);
+    for (const f of [...childFiles, ...parentFiles]) expect(f.startsWith(dataDir + path.sep), f).toBe(true);
+
+    // --- a parent with a child: the service refuses, the message shows where the user asked --
+    await page.getByTestId('nav-runs').click();
+    await page.getByTestId(`btn-delete-run-${parentId}`).click();
+    await page.getByTestId('delete-run-confirm').waitFor();
+    await page.getByTestId('btn-delete-run-keep-files').click();
+    const refusal = page.getByTestId('delete-run-error');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(new RegExp(`child runs \\(#${childId}\\b`));
+    expect(await page.getByTestId(`run-row-${parentId}`).count()).toBe(1);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'runs-delete.png') });
+    await page.getByTestId('btn-delete-run-cancel').click();
+    expect(await page.getByTestId('delete-run-confirm').count()).toBe(0);
+
+    // --- the child, keeping its files: the row goes, the checkpoint files stay --------------
+    // select the child first: deleting the selected run moves the selection to the next one
+    await page.getByTestId(`run-row-${childId}`).click();
+    await page.getByTestId('nav-runs').click();
+    await page.getByTestId(`btn-delete-run-${childId}`).click();
+    await page.getByTestId('btn-delete-run-keep-files').click();
+    await page.getByTestId(`run-row-${childId}`).waitFor({ state: 'detached' });
+    for (const f of childFiles) expect(fs.existsSync(f), f).toBe(true);
+    expect(await page.evaluate(() => location.hash)).toBe(`#/runs/${parentId}`);
+    await page.getByTestId(`run-row-${parentId}`).and(page.locator('.selected')).waitFor();
+
+    // --- the parent (no children now), with its files: the row and the files go ------------
+    await page.getByTestId(`btn-delete-run-${parentId}`).click();
+    await page.getByTestId('btn-delete-run-files').click();
+    await page.getByTestId(`run-row-${parentId}`).waitFor({ state: 'detached' });
+    for (const f of parentFiles) expect(fs.existsSync(f), f).toBe(false);
+    await page.getByTestId('empty-runs').waitFor();
   });
 
   it('a run on a missing dataset folder fails with its error and advice; a lost service shows a banner', async () => {

@@ -1,5 +1,5 @@
 // The renderer's only door to the app (window.workstation): calls and events of the service
-// API plus the save dialog. Runs sandboxed (CommonJS, `electron` only); main validates every
+// API plus the save dialog and the folder picker. Runs sandboxed (CommonJS, `electron` only); main validates every
 // call, so this stays a thin relay.
 import { contextBridge, ipcRenderer } from 'electron';
 import { IPC_CHANNELS } from '../ipc-channels';
@@ -23,4 +23,5 @@ contextBridge.exposeInMainWorld('workstation', {
     };
   },
   saveFile: (defaultName: string, content: string): Promise<string | null> => ipcRenderer.invoke(IPC_CHANNELS.saveFile, defaultName, content),
+  pickFolder: (title?: string): Promise<string | null> => ipcRenderer.invoke(IPC_CHANNELS.pickFolder, title ?? null),
 });

@@ -64,7 +64,8 @@ export interface LineageMarker {
   diff: DiffEntry[];
 }
 
-function asDiff(v: unknown): DiffEntry[] {
+/** The diff rows of a fork/augment event's `data.diff` (malformed rows dropped). */
+export function asDiff(v: unknown): DiffEntry[] {
   if (!Array.isArray(v)) return [];
   return v
     .filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null && typeof (d as { field?: unknown }).field === 'string')
@@ -72,7 +73,7 @@ function asDiff(v: unknown): DiffEntry[] {
 }
 
 /** Flattens an augment patch ({colorJitter: {brightness: 0.4}}) into diff rows without "from". */
-function patchAsDiff(patch: unknown, prefix = 'augment'): DiffEntry[] {
+export function patchAsDiff(patch: unknown, prefix = 'augment'): DiffEntry[] {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return [{ field: prefix, from: undefined, to: patch }];
   return Object.entries(patch as Record<string, unknown>).flatMap(([k, v]) => patchAsDiff(v, `${prefix}.${k}`));
 }

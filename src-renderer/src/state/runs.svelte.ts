@@ -130,6 +130,15 @@ class RunsStore {
     }
   }
 
+  /** After runs.delete: drops what is cached about the run (a refresh would fail to reload it), then reloads the list. */
+  async forget(runId: number): Promise<void> {
+    delete this.details[runId];
+    this.#liveSteps.delete(runId);
+    this.#liveStepsInEpoch.delete(runId);
+    this.runs = this.runs.filter((r) => r.id !== runId);
+    await this.refresh();
+  }
+
   /** Loads (or reloads) one run's details. */
   async load(runId: number): Promise<RunDetail> {
     const r = await api.call('runs.get', { runId });
