@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'CHECKPOINT_CORRUPT', // a checkpoint file is truncated or its checksum does not match
   'BACKEND_UNAVAILABLE', // the requested tfjs backend cannot be loaded
   'SCHEDULE_EXHAUSTED', // stepped an LR schedule past its total steps
+  'DIVERGED', // the training loss became NaN/Infinity
   'BUSY', // a run is already training in this service
   'INVALID_STATE', // command not valid in the current run status (e.g. pause a stopped run)
   'DB_VERSION', // database schema is newer than this build understands

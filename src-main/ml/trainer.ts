@@ -212,6 +212,16 @@ export class Trainer {
           const last = stepInEpoch === spe - 1;
           if ((stepInEpoch + 1) % logEvery === 0 || last) {
             const m = trainAcc.read(); // host sync: only here
+            // A diverged run must stop loudly, not burn GPU-days on NaN weights; the epoch is not
+            // checkpointed, so the last good checkpoint stays the newest one.
+            if (!Number.isFinite(m.loss)) {
+              throw new WorkstationError(
+                'DIVERGED',
+                `training diverged in epoch ${epoch} by step ${stepInEpoch + 1}: the loss is ${m.loss} (lr ${lr}, momentum ${momentum}). ` +
+                  `Nothing of this epoch was saved; resume from the last checkpoint with a lower optimizer.lr (or a gentler schedule)`,
+                { field: 'optimizer.lr' },
+              );
+            }
             const now = performance.now();
             const rate = runSteps / ((now - runStart) / 1000);
             const remaining = (target - epoch) * spe + (spe - stepInEpoch - 1);

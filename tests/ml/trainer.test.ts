@@ -226,4 +226,29 @@ describe('Trainer', () => {
     expect(t.currentAugment.colorJitter.brightness).toBe(0.2);
     t.dispose();
   });
+
+  it('stops a diverging run with DIVERGED naming optimizer.lr, keeping the last good checkpoint the newest', async () => {
+    const dir = tempDir();
+    const good = await Trainer.create({ config: config({ train: { epochs: 1 }, schedule: { policy: 'constant' } }), source: await source(), checkpointDir: dir });
+    await good.run();
+    good.dispose();
+    const before = fs.readdirSync(dir).sort();
+    expect(before).toEqual(['epoch-0001.ckpt']);
+    // an absurd learning rate overflows float32 within a few steps
+    const t = await Trainer.create({
+      config: config({ train: { epochs: 2 }, optimizer: { lr: 1e30 }, schedule: { policy: 'constant' } }),
+      source: await source(),
+      checkpointDir: dir,
+      resumeFrom: path.join(dir, 'epoch-0001.ckpt'),
+      resumeMode: 'fork',
+    });
+    const err = await t.run().then(
+      () => null,
+      (e: unknown) => e as { code?: string; field?: string; message: string },
+    );
+    t.dispose();
+    expect(err).toMatchObject({ code: 'DIVERGED', field: 'optimizer.lr' });
+    expect(err!.message).toMatch(/epoch 2/);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.ckpt')).sort()).toEqual(before);
+  });
 });
