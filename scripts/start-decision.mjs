@@ -7,7 +7,7 @@ import path from 'node:path';
 /**
  * Can Electron open a window here?
  * @param {{ root: string, platform: string, env: Record<string, string | undefined>, forceServe?: boolean }} o
- * @returns {{ ok: true, binary: string } | { ok: false, reasons: string[] }}
+ * @returns {{ ok: true, binary: string } | { ok: false, reasons: string[], download: string | null }}
  */
 export function electronAvailability(o) {
   const reasons = [];
@@ -15,7 +15,11 @@ export function electronAvailability(o) {
   if (o.platform === 'linux' && !o.env.DISPLAY && !o.env.WAYLAND_DISPLAY) reasons.push('no DISPLAY (no X server or Wayland session to draw a window on)');
   const binary = electronBinary(o.root, o.env);
   if (!binary.path) reasons.push(`no Electron binary (${binary.why})`);
-  return reasons.length === 0 && binary.path ? { ok: true, binary: binary.path } : { ok: false, reasons };
+  if (reasons.length === 0 && binary.path) return { ok: true, binary: binary.path };
+  // Electron fetches its binary lazily on first use: when that is all that is missing (a display is
+  // there, the package is installed), try the download once before falling back to serve mode.
+  const downloadable = !binary.path && reasons.length === 1 && binary.installer !== null;
+  return { ok: false, reasons, download: downloadable ? binary.installer : null };
 }
 
 /**
@@ -23,21 +27,26 @@ export function electronAvailability(o) {
  * to fetch it from GitHub).
  * @param {string} root
  * @param {Record<string, string | undefined>} env
- * @returns {{ path: string | null, why: string }}
+ * @returns {{ path: string | null, why: string, installer: string | null }}
  */
 export function electronBinary(root, env) {
   if (env.ELECTRON_OVERRIDE_DIST_PATH) {
     const p = path.join(env.ELECTRON_OVERRIDE_DIST_PATH, 'electron');
-    return fs.existsSync(p) ? { path: p, why: '' } : { path: null, why: `ELECTRON_OVERRIDE_DIST_PATH has no ${p}` };
+    return fs.existsSync(p) ? { path: p, why: '', installer: null } : { path: null, why: `ELECTRON_OVERRIDE_DIST_PATH has no ${p}`, installer: null };
   }
   const pkg = path.join(root, 'node_modules', 'electron');
-  if (!fs.existsSync(path.join(pkg, 'package.json'))) return { path: null, why: 'the electron package is not installed: run npm ci' };
+  if (!fs.existsSync(path.join(pkg, 'package.json'))) return { path: null, why: 'the electron package is not installed: run npm ci', installer: null };
+  const installer = fs.existsSync(path.join(pkg, 'install.js')) ? path.join(pkg, 'install.js') : null;
   const pathTxt = path.join(pkg, 'path.txt');
   if (!fs.existsSync(pathTxt)) {
-    return { path: null, why: 'node_modules/electron/dist is missing: Electron downloads its binary from GitHub on first use, which failed or never ran; run `npx install-electron` where GitHub is reachable' };
+    return {
+      path: null,
+      why: 'node_modules/electron/dist is missing: Electron downloads its binary from GitHub on first use, which failed or never ran; run `npx install-electron` where GitHub is reachable',
+      installer,
+    };
   }
   const exe = path.join(pkg, 'dist', fs.readFileSync(pathTxt, 'utf8').trim());
-  return fs.existsSync(exe) ? { path: exe, why: '' } : { path: null, why: `${path.relative(root, exe)} is missing: reinstall with npm ci` };
+  return fs.existsSync(exe) ? { path: exe, why: '', installer } : { path: null, why: `${path.relative(root, exe)} is missing: reinstall with npm ci`, installer };
 }
 
 /** Build outputs and the sources they come from (newest source newer than the output → stale). */

@@ -61,7 +61,13 @@ async function serve(reasons) {
 }
 
 async function main() {
-  const avail = electronAvailability({ root, platform: process.platform, env: process.env, forceServe });
+  let avail = electronAvailability({ root, platform: process.platform, env: process.env, forceServe });
+  if (!avail.ok && avail.download) {
+    console.log('start: the Electron binary is not downloaded yet; fetching it once (npx install-electron) …');
+    const r = spawnSync(process.execPath, [avail.download], { cwd: root, stdio: 'inherit', timeout: 180_000 });
+    if (r.status === 0) avail = electronAvailability({ root, platform: process.platform, env: process.env, forceServe });
+    else avail.reasons.push('downloading the Electron binary failed (no access to GitHub?)');
+  }
   if (!avail.ok) return serve(avail.reasons);
   if (!build('electron')) return 1;
   const env = { ...process.env };

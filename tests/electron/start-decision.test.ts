@@ -46,8 +46,21 @@ describe('electronAvailability', () => {
     if (!r.ok) expect(r.reasons[0]).toMatch(/^no Electron binary \(node_modules\/electron\/dist is missing/);
     const root = fakeRoot(true);
     fs.rmSync(path.join(root, 'node_modules/electron/dist'), { recursive: true });
-    expect(electronBinary(root, {})).toEqual({ path: null, why: expect.stringMatching(/dist\/electron is missing/) });
+    expect(electronBinary(root, {})).toEqual({ path: null, why: expect.stringMatching(/dist\/electron is missing/), installer: null });
     expect(electronBinary(tempDir(), {}).why).toMatch(/not installed/);
+  });
+
+  it('offers the lazy download once when only the binary is missing (a display is there)', () => {
+    const root = fakeRoot(false);
+    const installer = path.join(root, 'node_modules/electron/install.js');
+    fs.writeFileSync(installer, '');
+    const r = electronAvailability({ root, platform: 'linux', env: { DISPLAY: ':0' } });
+    expect(r).toMatchObject({ ok: false, download: installer });
+    // without a display or when serve mode is asked for, downloading would not help
+    expect(electronAvailability({ root, platform: 'linux', env: {} })).toMatchObject({ ok: false, download: null });
+    expect(electronAvailability({ root, platform: 'linux', env: { DISPLAY: ':0' }, forceServe: true })).toMatchObject({ ok: false, download: null });
+    // a package without its installer cannot download
+    expect(electronAvailability({ root: fakeRoot(false), platform: 'linux', env: { DISPLAY: ':0' } })).toMatchObject({ ok: false, download: null });
   });
 
   it('falls back when asked to (--serve)', () => {
