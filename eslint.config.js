@@ -16,24 +16,38 @@ export default tseslint.config(
   {
     files: ['src-shared/**/*.ts'],
     rules: restrict([
-      { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'electron', '**/src-main/**', '**/src-renderer/**', '@tensorflow/*', 'better-sqlite3', 'sharp'], message: 'src-shared may import nothing of ours and no Node/Electron/DOM APIs' },
+      {
+        group: ['node:*', 'fs', 'path', 'os', 'child_process', 'electron', '**/src-main/**', '**/src-renderer/**', '@tensorflow/*', 'better-sqlite3', 'sharp'],
+        message: 'src-shared may import nothing of ours and no Node/Electron/DOM APIs',
+      },
     ]),
   },
   {
     files: ['src-main/electron/**/*.ts'],
-    rules: restrict([{ group: ['**/ml/**', '**/data/**', '**/store/**', '@tensorflow/*', 'better-sqlite3', 'sharp'], message: 'electron/ talks to the service API only' }]),
+    rules: restrict([
+      { group: ['**/ml/**', '**/data/**', '**/store/**', '@tensorflow/*', 'better-sqlite3', 'sharp'], message: 'electron/ talks to the service API only' },
+    ]),
   },
   {
     files: ['src-main/store/**/*.ts'],
-    rules: restrict([{ group: ['**/ml/**', '**/data/**', '**/service/**', '**/electron/**', 'electron', '@tensorflow/*'], message: 'store/ may import src-shared only' }]),
+    rules: restrict([
+      { group: ['**/ml/**', '**/data/**', '**/service/**', '**/electron/**', 'electron', '@tensorflow/*'], message: 'store/ may import src-shared only' },
+    ]),
   },
   {
     files: ['src-main/ml/**/*.ts'],
-    rules: restrict([{ group: ['**/store/**', '**/data/**', '**/service/**', '**/electron/**', 'electron', 'better-sqlite3'], message: 'ml/ may import src-shared and tfjs only' }]),
+    rules: restrict([
+      {
+        group: ['**/store/**', '**/data/**', '**/service/**', '**/electron/**', 'electron', 'better-sqlite3'],
+        message: 'ml/ may import src-shared and tfjs only',
+      },
+    ]),
   },
   {
     files: ['src-main/data/**/*.ts'],
-    rules: restrict([{ group: ['**/store/**', '**/service/**', '**/electron/**', 'electron', 'better-sqlite3'], message: 'data/ may import src-shared, ml/augment and sharp' }]),
+    rules: restrict([
+      { group: ['**/store/**', '**/service/**', '**/electron/**', 'electron', 'better-sqlite3'], message: 'data/ may import src-shared, ml/augment and sharp' },
+    ]),
   },
   {
     files: ['src-main/service/**/*.ts', 'src-main/cli/**/*.ts'],

@@ -41,10 +41,14 @@ if (stale()) {
     process.exit(1);
   }
 }
-require(bundle).main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code ?? 0; },
-  (err) => {
-    process.stderr.write(`workstation: ${err && err.stack ? err.stack : err}\n`);
-    process.exitCode = 1;
-  },
-);
+require(bundle)
+  .main(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code ?? 0;
+    },
+    (err) => {
+      process.stderr.write(`workstation: ${err && err.stack ? err.stack : err}\n`);
+      process.exitCode = 1;
+    },
+  );

@@ -35,7 +35,8 @@ export function buildNative({ quiet = false } = {}) {
   mkdirSync(path.dirname(out), { recursive: true });
   const cc = process.env.CC || 'cc';
   const args = ['-O3', '-fPIC', '-shared', `-I${inc}`, path.join(root, 'native', 'jpeg-crop.c'), '-o', out, '-ljpeg', '-lm'];
-  if (process.platform === 'darwin') args.splice(3, 0, '-undefined', 'dynamic_lookup', '-I/opt/homebrew/opt/jpeg-turbo/include', '-L/opt/homebrew/opt/jpeg-turbo/lib');
+  if (process.platform === 'darwin')
+    args.splice(3, 0, '-undefined', 'dynamic_lookup', '-I/opt/homebrew/opt/jpeg-turbo/include', '-L/opt/homebrew/opt/jpeg-turbo/lib');
   const r = spawnSync(cc, args, { encoding: 'utf8' });
   if (r.status !== 0) {
     say(`compiling failed (sharp path only): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(0, 3).join(' | ')}`);

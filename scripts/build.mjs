@@ -58,6 +58,7 @@ function run(cmd, cmdArgs) {
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   if (all || args.has('--node')) await buildNode();
-  if ((all || args.has('--electron')) && existsSync(path.join(root, 'electron.vite.config.ts'))) run(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build']);
+  if ((all || args.has('--electron')) && existsSync(path.join(root, 'electron.vite.config.ts')))
+    run(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build']);
   else if (args.has('--renderer')) run(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'vite.renderer.config.ts']);
 }

@@ -46,14 +46,20 @@ export function electronBinary(root, env) {
     };
   }
   const exe = path.join(pkg, 'dist', fs.readFileSync(pathTxt, 'utf8').trim());
-  return fs.existsSync(exe) ? { path: exe, why: '', installer } : { path: null, why: `${path.relative(root, exe)} is missing: reinstall with npm ci`, installer };
+  return fs.existsSync(exe)
+    ? { path: exe, why: '', installer }
+    : { path: null, why: `${path.relative(root, exe)} is missing: reinstall with npm ci`, installer };
 }
 
 /** Build outputs and the sources they come from (newest source newer than the output → stale). */
 export const BUILD_TARGETS = {
   node: { outputs: ['out/node/cli.cjs', 'out/node/service.cjs'], sources: ['src-main', 'src-shared'], flag: '--node' },
   renderer: { outputs: ['out/renderer/index.html'], sources: ['src-renderer', 'src-shared', 'vite.renderer.config.ts'], flag: '--renderer' },
-  electron: { outputs: ['out/main/index.js', 'out/preload/index.cjs'], sources: ['src-main/electron', 'src-main/paths.ts', 'src-shared', 'electron.vite.config.ts'], flag: '--electron' },
+  electron: {
+    outputs: ['out/main/index.js', 'out/preload/index.cjs'],
+    sources: ['src-main/electron', 'src-main/paths.ts', 'src-shared', 'electron.vite.config.ts'],
+    flag: '--electron',
+  },
 };
 
 /** @param {string} p */

@@ -45,7 +45,11 @@ export class WorkstationError extends Error {
 }
 
 export function isWorkstationError(e: unknown): e is WorkstationError {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (ERROR_CODES as readonly string[]).includes((e as unknown as { code: string }).code);
+  return (
+    e instanceof Error &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    (ERROR_CODES as readonly string[]).includes((e as unknown as { code: string }).code)
+  );
 }
 
 export function toWireError(e: unknown): WireError {

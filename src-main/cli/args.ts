@@ -58,7 +58,8 @@ export function parseArgs(argv: string[], flags: Record<string, FlagSpec>, posit
     }
     if (spec.type === 'number') {
       const n = Number(value);
-      if (value.trim() === '' || !Number.isFinite(n)) throw new WorkstationError('INVALID_ARGUMENT', `--${name} must be a number, got "${value}"`, { field: name });
+      if (value.trim() === '' || !Number.isFinite(n))
+        throw new WorkstationError('INVALID_ARGUMENT', `--${name} must be a number, got "${value}"`, { field: name });
       out[name] = n;
     } else if (spec.type === 'string[]') {
       const prev = out[name];

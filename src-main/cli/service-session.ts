@@ -11,7 +11,10 @@ import { createService, type Service } from '../service/service';
 import { liveServiceFile } from '../service/service-file';
 
 export const DATA_DIR_FLAG: Record<'data-dir', FlagSpec> = {
-  'data-dir': { type: 'string', description: 'data directory: checkpoints (runs/<id>), demo dataset, index cache (default: $WORKSTATION_HOME or the OS app-data folder)' },
+  'data-dir': {
+    type: 'string',
+    description: 'data directory: checkpoints (runs/<id>), demo dataset, index cache (default: $WORKSTATION_HOME or the OS app-data folder)',
+  },
 };
 
 export function resolveDataDir(args: ParsedArgs, io: Pick<CliIO, 'env' | 'cwd'>): string {
@@ -48,11 +51,15 @@ export function printProgress(service: Pick<ServiceApi, 'on'>, io: CliIO, runId:
     service.on('run.step', (p) => {
       if (p.runId !== runId()) return;
       const eta = p.etaSeconds === null ? '' : ` eta ${Math.round(p.etaSeconds)}s`;
-      io.stderr(`run ${p.runId} epoch ${p.epoch}/${p.targetEpochs} ${p.phase} step ${p.step + 1}/${p.stepsInEpoch} loss ${fixed(p.loss, 4)} top1 ${fixed(p.top1, 2)} lr ${p.lr.toPrecision(4)} ${fixed(p.imagesPerSec, 1)} img/s${eta}\n`);
+      io.stderr(
+        `run ${p.runId} epoch ${p.epoch}/${p.targetEpochs} ${p.phase} step ${p.step + 1}/${p.stepsInEpoch} loss ${fixed(p.loss, 4)} top1 ${fixed(p.top1, 2)} lr ${p.lr.toPrecision(4)} ${fixed(p.imagesPerSec, 1)} img/s${eta}\n`,
+      );
     }),
     service.on('run.epoch', ({ runId: id, metrics: m }) => {
       if (id !== runId()) return;
-      io.stderr(`run ${id} epoch ${m.epoch}: train loss ${fixed(m.trainLoss, 4)} top1 ${fixed(m.trainTop1, 2)} top5 ${fixed(m.trainTop5, 2)} | val loss ${fixed(m.valLoss, 4)} top1 ${fixed(m.valTop1, 2)} top5 ${fixed(m.valTop5, 2)} | ${fixed(m.epochSeconds, 1)} s\n`);
+      io.stderr(
+        `run ${id} epoch ${m.epoch}: train loss ${fixed(m.trainLoss, 4)} top1 ${fixed(m.trainTop1, 2)} top5 ${fixed(m.trainTop5, 2)} | val loss ${fixed(m.valLoss, 4)} top1 ${fixed(m.valTop1, 2)} top5 ${fixed(m.valTop5, 2)} | ${fixed(m.epochSeconds, 1)} s\n`,
+      );
     }),
     service.on('checkpoint.saved', (c) => {
       if (c.runId === runId()) io.stderr(`run ${c.runId} checkpoint epoch ${c.epoch}: ${c.path}\n`);

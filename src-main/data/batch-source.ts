@@ -44,13 +44,19 @@ export async function createBatchSource(opts: BatchSourceOptions): Promise<Image
   const index = await indexDataset(opts.root, { trainDir: data.trainDir, valDir: data.valDir, cacheDir: opts.cacheDir, onProgress: opts.onIndexProgress });
   // more model outputs than classes still trains; fewer would index out of range
   if (index.classes.length > config.model.numClasses) {
-    throw new WorkstationError('DATASET_ERROR', `the dataset has ${index.classes.length} classes but model.numClasses is ${config.model.numClasses}: ${index.train.dir}`, {
-      field: 'model.numClasses',
-      path: index.train.dir,
-    });
+    throw new WorkstationError(
+      'DATASET_ERROR',
+      `the dataset has ${index.classes.length} classes but model.numClasses is ${config.model.numClasses}: ${index.train.dir}`,
+      {
+        field: 'model.numClasses',
+        path: index.train.dir,
+      },
+    );
   }
   if (data.valTransform === 'resize-center-crop' && data.valResize < data.valSize) {
-    throw new WorkstationError('INVALID_CONFIG', `data.valResize (${data.valResize}) must be at least data.valSize (${data.valSize})`, { field: 'data.valResize' });
+    throw new WorkstationError('INVALID_CONFIG', `data.valResize (${data.valResize}) must be at least data.valSize (${data.valSize})`, {
+      field: 'data.valResize',
+    });
   }
   const workers = defaultWorkerCount(data.workers, os.availableParallelism());
   const pool: WorkerPool<DecodeTask, DecodeResult> = createWorkerPool({ file: nodeBundlePath('decode-worker'), size: workers });
@@ -134,7 +140,8 @@ export async function createBatchSource(opts: BatchSourceOptions): Promise<Image
   async function* batches(split: Split, epoch: number, o: { startStep?: number } = {}): AsyncGenerator<Batch> {
     const steps = stepsPerEpoch(split);
     const startStep = o.startStep ?? 0;
-    if (!Number.isInteger(startStep) || startStep < 0) throw new WorkstationError('INVALID_ARGUMENT', `startStep must be a non-negative integer, got ${startStep}`, { field: 'startStep' });
+    if (!Number.isInteger(startStep) || startStep < 0)
+      throw new WorkstationError('INVALID_ARGUMENT', `startStep must be a non-negative integer, got ${startStep}`, { field: 'startStep' });
     const order = orderOf(split, epoch);
     const acc: EpochDataStats = { split, epoch, images: 0, skipped: 0, skippedFiles: [], size: imageSize(split, epoch), seconds: 0 };
     const t0 = performance.now();

@@ -61,7 +61,10 @@ const IMAGE_EXT = /\.(jpe?g|png)$/i;
 export async function benchData(o: BenchDataOptions): Promise<BenchDataResult> {
   let names: string[];
   try {
-    names = fs.readdirSync(o.dir).filter((n) => IMAGE_EXT.test(n)).sort();
+    names = fs
+      .readdirSync(o.dir)
+      .filter((n) => IMAGE_EXT.test(n))
+      .sort();
   } catch {
     throw new WorkstationError('NOT_FOUND', `benchmark image folder not found: ${o.dir}`, { path: o.dir });
   }
@@ -108,7 +111,15 @@ export async function benchData(o: BenchDataOptions): Promise<BenchDataResult> {
       o.onProgress?.(`${mode}: ${o.images} images…`);
       const r = await runOnce(mode, o.images, i + 1);
       const ips = o.images / r.seconds;
-      results.push({ mode, images: o.images, seconds: r.seconds, imagesPerSec: ips, imagesPerSecPerWorker: ips / pool.size, imagesPerCpuSecond: o.images / r.cpuSeconds, failed: r.failed });
+      results.push({
+        mode,
+        images: o.images,
+        seconds: r.seconds,
+        imagesPerSec: ips,
+        imagesPerSecPerWorker: ips / pool.size,
+        imagesPerCpuSecond: o.images / r.cpuSeconds,
+        failed: r.failed,
+      });
     }
     return { native: loadJpegAddon() !== null, dir: o.dir, files: files.length, workers: pool.size, size: o.size, results };
   } finally {

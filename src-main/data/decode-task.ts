@@ -5,7 +5,15 @@
 import fs from 'node:fs';
 import type { AugmentParams } from '../../src-shared/config/augment';
 import { createRng, RNG_PURPOSE } from '../../src-shared/random';
-import { applyTrainTransform, applyValTransform, assertCompleteImage, decodeRgb, drawTrainTransform, orientedSize, type ValTransformOptions } from './transform';
+import {
+  applyTrainTransform,
+  applyValTransform,
+  assertCompleteImage,
+  decodeRgb,
+  drawTrainTransform,
+  orientedSize,
+  type ValTransformOptions,
+} from './transform';
 
 export interface DecodeTask {
   kind: 'train' | 'val' | 'decode';
@@ -56,7 +64,11 @@ async function decodeOne(task: DecodeTask, k: number): Promise<void> {
   if (task.kind === 'train') {
     const rng = createRng(task.seed, RNG_PURPOSE.crop, task.epoch, task.sampleIds[k]);
     const draw = drawTrainTransform(src.width, src.height, task.augment!, rng);
-    px = await applyTrainTransform(data, draw, task.size, { sourceSize: src, native: (task.path ?? 'default') === 'default', shrinkOnLoad: task.path === 'sharp-shrink' });
+    px = await applyTrainTransform(data, draw, task.size, {
+      sourceSize: src,
+      native: (task.path ?? 'default') === 'default',
+      shrinkOnLoad: task.path === 'sharp-shrink',
+    });
   } else {
     px = await applyValTransform(data, task.val!, src);
   }

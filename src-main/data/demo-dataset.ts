@@ -79,8 +79,8 @@ function drawSample(c: number, w: number, h: number, rng: Rng): Buffer {
         return d <= r && d >= r * 0.6 ? 1 : 0;
       }
       case 'dots': {
-        const u = ((x % period) + period) % period - period / 2;
-        const v = ((y % period) + period) % period - period / 2;
+        const u = (((x % period) + period) % period) - period / 2;
+        const v = (((y % period) + period) % period) - period / 2;
         return u * u + v * v <= (period * 0.3) ** 2 ? 1 : 0;
       }
       case 'cross': {
@@ -110,7 +110,9 @@ async function writeSample(file: string, c: number, rng: Rng): Promise<void> {
   const w = 64 + rng.int(65);
   const h = 64 + rng.int(65);
   const raw = drawSample(c, w, h, rng);
-  await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(file);
+  await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toFile(file);
 }
 
 function isComplete(dir: string): boolean {
@@ -146,7 +148,10 @@ async function generate(root: string, onProgress?: (done: number, total: number)
     const jobs: { file: string; c: number; key: number[] }[] = [];
     DEMO_CLASSES.forEach((_, c) => {
       const wnid = demoWnid(c);
-      for (const [split, n] of [['train', DEMO_TRAIN_PER_CLASS], ['val', DEMO_VAL_PER_CLASS]] as const) {
+      for (const [split, n] of [
+        ['train', DEMO_TRAIN_PER_CLASS],
+        ['val', DEMO_VAL_PER_CLASS],
+      ] as const) {
         fs.mkdirSync(path.join(tmp, split, wnid), { recursive: true });
         for (let i = 0; i < n; i++) {
           jobs.push({ file: path.join(tmp, split, wnid, `${wnid}_${split}_${String(i).padStart(4, '0')}.JPEG`), c, key: [split === 'train' ? 0 : 1, c, i] });
@@ -165,7 +170,10 @@ async function generate(root: string, onProgress?: (done: number, total: number)
     };
     await Promise.all([lane(), lane(), lane(), lane()]);
     fs.writeFileSync(path.join(tmp, 'LOC_synset_mapping.txt'), DEMO_CLASSES.map((name, c) => `${demoWnid(c)} ${name}\n`).join(''));
-    fs.writeFileSync(path.join(tmp, MARKER), JSON.stringify({ version: VERSION, classes: DEMO_CLASSES.length, trainPerClass: DEMO_TRAIN_PER_CLASS, valPerClass: DEMO_VAL_PER_CLASS }, null, 2));
+    fs.writeFileSync(
+      path.join(tmp, MARKER),
+      JSON.stringify({ version: VERSION, classes: DEMO_CLASSES.length, trainPerClass: DEMO_TRAIN_PER_CLASS, valPerClass: DEMO_VAL_PER_CLASS }, null, 2),
+    );
     if (fs.existsSync(root) && !isComplete(root)) fs.rmSync(root, { recursive: true, force: true }); // an older version
     try {
       fs.renameSync(tmp, root);

@@ -120,7 +120,11 @@ export function labelFiles(root: string, valDir: string): string[] {
   return [WNID_MAP, KAGGLE_CSV, DEVKIT_GT, DEVKIT_MAP].map((n) => findFile(n, dirs)).filter((p): p is string => p !== null);
 }
 
-function scanTrain(trainDir: string, skipped: DatasetIndex['skipped'], onProgress?: IndexOptions['onProgress']): { wnids: string[]; files: string[]; labels: number[] } {
+function scanTrain(
+  trainDir: string,
+  skipped: DatasetIndex['skipped'],
+  onProgress?: IndexOptions['onProgress'],
+): { wnids: string[]; files: string[]; labels: number[] } {
   const entries = fs.readdirSync(trainDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const wnids: string[] = [];
   for (const e of entries) {
@@ -175,7 +179,13 @@ function scanValFolders(valDir: string, classOf: Map<string, number>, skipped: D
 }
 
 /** Flat val/ folder with a label per file name (without extension). */
-function labelFlatVal(valDir: string, labelOf: Map<string, string>, labelFile: string, classOf: Map<string, number>, skipped: DatasetIndex['skipped']): { files: string[]; labels: number[] } {
+function labelFlatVal(
+  valDir: string,
+  labelOf: Map<string, string>,
+  labelFile: string,
+  classOf: Map<string, number>,
+  skipped: DatasetIndex['skipped'],
+): { files: string[]; labels: number[] } {
   const files: string[] = [];
   const labels: number[] = [];
   for (const name of fs.readdirSync(valDir).sort()) {
@@ -204,7 +214,10 @@ function kaggleLabels(csv: string): Map<string, string> {
   for (const line of lines.slice(1)) {
     const comma = line.indexOf(',');
     if (comma < 0) throw datasetError(`malformed line "${line.slice(0, 80)}"`, csv);
-    const wnid = line.slice(comma + 1).trim().split(/\s+/)[0];
+    const wnid = line
+      .slice(comma + 1)
+      .trim()
+      .split(/\s+/)[0];
     out.set(line.slice(0, comma).trim(), wnid);
   }
   return out;
@@ -220,7 +233,10 @@ function devkitLabels(valDir: string, gt: string, mapFile: string | null): Map<s
   }
   const ids = readLines(gt);
   // the ground truth lists one id per validation image in file-name order
-  const images = fs.readdirSync(valDir).filter((n) => IMAGE_EXT.test(n)).sort();
+  const images = fs
+    .readdirSync(valDir)
+    .filter((n) => IMAGE_EXT.test(n))
+    .sort();
   const out = new Map<string, string>();
   images.forEach((name, i) => {
     if (i >= ids.length) return;

@@ -56,9 +56,12 @@ function check(opts: PreviewOptions): void {
     throw new WorkstationError('INVALID_ARGUMENT', `count must be an integer from 1 to ${PREVIEW_LIMITS.count}, got ${count}`, { field: 'count' });
   }
   if (!Number.isInteger(size) || size < PREVIEW_LIMITS.minSize || size > PREVIEW_LIMITS.maxSize) {
-    throw new WorkstationError('INVALID_ARGUMENT', `size must be an integer from ${PREVIEW_LIMITS.minSize} to ${PREVIEW_LIMITS.maxSize}, got ${size}`, { field: 'size' });
+    throw new WorkstationError('INVALID_ARGUMENT', `size must be an integer from ${PREVIEW_LIMITS.minSize} to ${PREVIEW_LIMITS.maxSize}, got ${size}`, {
+      field: 'size',
+    });
   }
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new WorkstationError('INVALID_ARGUMENT', `seed must be a non-negative integer, got ${seed}`, { field: 'seed' });
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new WorkstationError('INVALID_ARGUMENT', `seed must be a non-negative integer, got ${seed}`, { field: 'seed' });
 }
 
 interface Source {
@@ -124,7 +127,9 @@ export async function previewAugment(opts: PreviewOptions): Promise<{ samples: P
     }
     for (let i = 0; i < n; i++) {
       const raw = Buffer.from(levels.buffer, levels.byteOffset + i * pixelsPerImage, pixelsPerImage);
-      const png = await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+      const png = await sharp(raw, { raw: { width: size, height: size, channels: 3 } })
+        .png()
+        .toBuffer();
       samples.push({
         source: images[(start + i) % images.length],
         png,

@@ -70,7 +70,14 @@ function pyRound(x: number): number {
  * ratio log-uniform in `ratio`, up to `attempts` tries, then the centre-crop fallback with the
  * ratio clamped to its range.
  */
-export function drawRandomResizedCrop(width: number, height: number, scale: readonly [number, number], ratio: readonly [number, number], attempts: number, rng: Rng): CropBox {
+export function drawRandomResizedCrop(
+  width: number,
+  height: number,
+  scale: readonly [number, number],
+  ratio: readonly [number, number],
+  attempts: number,
+  rng: Rng,
+): CropBox {
   const area = width * height;
   const logLo = Math.log(ratio[0]);
   const logHi = Math.log(ratio[1]);
@@ -151,7 +158,8 @@ export function assertCompleteImage(buf: Uint8Array): void {
       }
       pos += 2 + b.readUInt16BE(pos + 2);
     }
-    if (pos + 4 > b.length || b.lastIndexOf(Buffer.from([0xff, 0xd9])) < pos) throw new WorkstationError('DECODE_ERROR', 'truncated JPEG (no end-of-image marker)');
+    if (pos + 4 > b.length || b.lastIndexOf(Buffer.from([0xff, 0xd9])) < pos)
+      throw new WorkstationError('DECODE_ERROR', 'truncated JPEG (no end-of-image marker)');
   } else if (b[0] === 0x89 && b.toString('latin1', 1, 4) === 'PNG') {
     if (b.lastIndexOf('IEND', undefined, 'latin1') < 0) throw new WorkstationError('DECODE_ERROR', 'truncated PNG (no IEND chunk)');
   }
@@ -192,7 +200,12 @@ export function flipHorizontal(img: ImagePixels): void {
  * Crops `box` out of the (oriented) image, resizes it to size×size (bilinear) and flips it if drawn.
  * `sourceSize` (the oriented size) saves a header read when the caller already has it.
  */
-export async function applyTrainTransform(input: ImageInput, draw: TrainDraw, size: number, opts: ApplyOptions & { sourceSize?: { width: number; height: number } } = {}): Promise<ImagePixels> {
+export async function applyTrainTransform(
+  input: ImageInput,
+  draw: TrainDraw,
+  size: number,
+  opts: ApplyOptions & { sourceSize?: { width: number; height: number } } = {},
+): Promise<ImagePixels> {
   const { crop } = draw;
   if (opts.fast !== false && opts.native !== false) {
     const data = await nativeCropResize(input, crop, size, draw.flip);
@@ -200,7 +213,9 @@ export async function applyTrainTransform(input: ImageInput, draw: TrainDraw, si
   }
   let img: ImagePixels;
   if (opts.fast === false || !opts.shrinkOnLoad) {
-    img = await toRgb(open(input).extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height }).resize(size, size, { fit: 'fill', kernel: 'linear' }));
+    img = await toRgb(
+      open(input).extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height }).resize(size, size, { fit: 'fill', kernel: 'linear' }),
+    );
   } else {
     const src = opts.sourceSize ?? (await orientedSize(input));
     const sx = size / crop.width;
@@ -209,11 +224,7 @@ export async function applyTrainTransform(input: ImageInput, draw: TrainDraw, si
     const rh = Math.max(size, Math.round(src.height * sy));
     const left = Math.min(Math.max(0, Math.round(crop.x * sx)), rw - size);
     const top = Math.min(Math.max(0, Math.round(crop.y * sy)), rh - size);
-    img = await toRgb(
-      open(input)
-        .resize(rw, rh, { fit: 'fill', kernel: 'linear' })
-        .extract({ left, top, width: size, height: size }),
-    );
+    img = await toRgb(open(input).resize(rw, rh, { fit: 'fill', kernel: 'linear' }).extract({ left, top, width: size, height: size }));
   }
   if (draw.flip) flipHorizontal(img);
   return img;
@@ -241,7 +252,8 @@ async function nativeCropResize(input: ImageInput, box: CropBox, size: number, f
 /** Output size and box of the validation transform for an oriented (width × height) image. */
 export function valGeometry(width: number, height: number, o: ValTransformOptions): { resizeWidth: number; resizeHeight: number; crop: CropBox } {
   if (o.mode === 'resize') return { resizeWidth: o.size, resizeHeight: o.size, crop: { x: 0, y: 0, width: o.size, height: o.size } };
-  if (o.resize < o.size) throw new WorkstationError('INVALID_CONFIG', `data.valResize (${o.resize}) must be at least data.valSize (${o.size})`, { field: 'data.valResize' });
+  if (o.resize < o.size)
+    throw new WorkstationError('INVALID_CONFIG', `data.valResize (${o.resize}) must be at least data.valSize (${o.size})`, { field: 'data.valResize' });
   // torchvision Resize(int): the shorter side becomes `resize`, the longer one is truncated
   const short = Math.min(width, height);
   const long = Math.max(width, height);
@@ -255,7 +267,12 @@ export function valGeometry(width: number, height: number, o: ValTransformOption
 }
 
 /** Validation transform: shorter side to `resize` + centre crop `size`, or a plain resize to size×size. */
-export async function applyValTransform(input: ImageInput, o: ValTransformOptions, sourceSize?: { width: number; height: number }, opts: ApplyOptions = {}): Promise<ImagePixels> {
+export async function applyValTransform(
+  input: ImageInput,
+  o: ValTransformOptions,
+  sourceSize?: { width: number; height: number },
+  opts: ApplyOptions = {},
+): Promise<ImagePixels> {
   const src = sourceSize ?? (await orientedSize(input));
   const g = valGeometry(src.width, src.height, o);
   if (opts.native !== false && opts.fast !== false) {

@@ -15,13 +15,19 @@ export function isEventName(name: unknown): name is EventName {
 /** Returns the parsed params (defaults applied) or throws INVALID_COMMAND / INVALID_ARGUMENT. */
 export function validateCall(command: unknown, params: unknown): { command: CommandName; params: unknown } {
   if (!isCommandName(command)) {
-    throw new WorkstationError('INVALID_COMMAND', `unknown command ${JSON.stringify(command)}; known: ${Object.keys(COMMANDS).join(', ')}`, { field: 'command' });
+    throw new WorkstationError('INVALID_COMMAND', `unknown command ${JSON.stringify(command)}; known: ${Object.keys(COMMANDS).join(', ')}`, {
+      field: 'command',
+    });
   }
   const parsed = COMMANDS[command].params.safeParse(params ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
-    throw new WorkstationError('INVALID_ARGUMENT', `${command}: ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid params'}`, field ? { field: `params.${field}` } : {});
+    throw new WorkstationError(
+      'INVALID_ARGUMENT',
+      `${command}: ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid params'}`,
+      field ? { field: `params.${field}` } : {},
+    );
   }
   return { command, params: parsed.data };
 }

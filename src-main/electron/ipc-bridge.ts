@@ -46,7 +46,8 @@ export function registerIpcBridge(opts: IpcBridgeOptions): { forward(event: Even
   ipcMain.handle(IPC_CHANNELS.saveFile, async (event, defaultName: unknown, content: unknown) => {
     try {
       checkSender(event, opts.appOrigin);
-      if (typeof defaultName !== 'string' || typeof content !== 'string') throw new WorkstationError('INVALID_ARGUMENT', 'saveFile(defaultName: string, content: string)', { field: 'defaultName' });
+      if (typeof defaultName !== 'string' || typeof content !== 'string')
+        throw new WorkstationError('INVALID_ARGUMENT', 'saveFile(defaultName: string, content: string)', { field: 'defaultName' });
       const win = opts.window();
       const dialogOpts = {
         title: 'Export CSV',

@@ -17,7 +17,10 @@ export function serveRenderer(ses: Session, rendererDir: string, csp: string): v
     if (!file) return new Response('not found', { status: 404 });
     try {
       const body = await fs.readFile(file);
-      return new Response(body, { status: 200, headers: { 'content-type': appContentType(file), 'content-security-policy': csp, 'x-content-type-options': 'nosniff' } });
+      return new Response(body, {
+        status: 200,
+        headers: { 'content-type': appContentType(file), 'content-security-policy': csp, 'x-content-type-options': 'nosniff' },
+      });
     } catch {
       return new Response('not found', { status: 404 });
     }

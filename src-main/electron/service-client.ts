@@ -185,7 +185,10 @@ export function createWebSocketTransport(url: string, opts: { origin?: string; c
  * Reattach to a service that is still running (e.g. kept training after the window closed).
  * Returns null when there is none, or it does not answer; a stale service.json is ignored.
  */
-export async function reattachService(dataDir: string, opts: ClientOptions & { connectTimeoutMs?: number } = {}): Promise<{ client: ServiceClient; info: ServiceInfo } | null> {
+export async function reattachService(
+  dataDir: string,
+  opts: ClientOptions & { connectTimeoutMs?: number } = {},
+): Promise<{ client: ServiceClient; info: ServiceInfo } | null> {
   const info = readServiceInfo(dataDir);
   if (!info || !isProcessAlive(info.pid)) return null;
   let transport: Transport;

@@ -112,16 +112,24 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       const { decision, streak: next } = decideRestart(streak, uptime, policy);
       streak = next;
       if (decision.action === 'give-up') {
-        setState('failed', `The training service keeps stopping (${why}); gave up after ${decision.crashes} crashes in a row. Check ${opts.logFile ?? 'its output'} and restart the app.`, { exitCode, signal });
+        setState(
+          'failed',
+          `The training service keeps stopping (${why}); gave up after ${decision.crashes} crashes in a row. Check ${opts.logFile ?? 'its output'} and restart the app.`,
+          { exitCode, signal },
+        );
         return;
       }
       const secs = (decision.delayMs / 1000).toFixed(decision.delayMs < 1000 ? 2 : 1);
-      setState('restarting', `The training service stopped (${why}); restarting in ${secs} s (attempt ${decision.attempt} of ${policy.maxConsecutiveCrashes}).`, {
-        exitCode,
-        signal,
-        attempt: decision.attempt,
-        delayMs: decision.delayMs,
-      });
+      setState(
+        'restarting',
+        `The training service stopped (${why}); restarting in ${secs} s (attempt ${decision.attempt} of ${policy.maxConsecutiveCrashes}).`,
+        {
+          exitCode,
+          signal,
+          attempt: decision.attempt,
+          delayMs: decision.delayMs,
+        },
+      );
       timer = setTimeout(spawnChild, decision.delayMs);
     };
     c.on('error', (err) => onGone(null, null, `could not start ${opts.command}: ${err.message}`));

@@ -89,20 +89,38 @@ export async function selectBackend(req: BackendRequest): Promise<BackendInfo> {
       return { name: 'tensorflow', reason: `${gpu.package} loaded but libtensorflow sees no GPU; using its CPU kernels`, gpu: null };
     }
     if (req === 'gpu') {
-      const why = gpu.loaded ? 'it loaded but libtensorflow sees no CUDA GPU (driver, CUDA 11.2 / cuDNN 8.1 libraries on the library path?)' : `it could not be loaded: ${gpu.error}`;
-      throw new WorkstationError('BACKEND_UNAVAILABLE', `--backend gpu: ${gpu.package} is not usable: ${why}. See the README's GPU section; \`workstation doctor\` shows details.`, { field: 'backend' });
+      const why = gpu.loaded
+        ? 'it loaded but libtensorflow sees no CUDA GPU (driver, CUDA 11.2 / cuDNN 8.1 libraries on the library path?)'
+        : `it could not be loaded: ${gpu.error}`;
+      throw new WorkstationError(
+        'BACKEND_UNAVAILABLE',
+        `--backend gpu: ${gpu.package} is not usable: ${why}. See the README's GPU section; \`workstation doctor\` shows details.`,
+        { field: 'backend' },
+      );
     }
   }
   // 'node' or 'auto' without a GPU
   const node = probeNative('@tensorflow/tfjs-node');
   if (node.loaded) {
     await use('tensorflow');
-    return { name: 'tensorflow', reason: req === 'node' ? `requested --backend node: ${node.package} loaded` : `no usable GPU; ${node.package} loaded (libtensorflow CPU)`, gpu: null };
+    return {
+      name: 'tensorflow',
+      reason: req === 'node' ? `requested --backend node: ${node.package} loaded` : `no usable GPU; ${node.package} loaded (libtensorflow CPU)`,
+      gpu: null,
+    };
   }
   if (req === 'node') {
-    throw new WorkstationError('BACKEND_UNAVAILABLE', `--backend node: ${node.package} could not be loaded: ${node.error}. Install it with \`npm install @tensorflow/tfjs-node@4.22.0\` (needs a supported Node version and prebuilt libtensorflow).`, { field: 'backend' });
+    throw new WorkstationError(
+      'BACKEND_UNAVAILABLE',
+      `--backend node: ${node.package} could not be loaded: ${node.error}. Install it with \`npm install @tensorflow/tfjs-node@4.22.0\` (needs a supported Node version and prebuilt libtensorflow).`,
+      { field: 'backend' },
+    );
   }
   await use('cpu');
   const gpuProbe = probes['@tensorflow/tfjs-node-gpu'];
-  return { name: 'cpu', reason: `auto: neither native backend is usable (tfjs-node-gpu: ${gpuProbe?.loaded ? 'no GPU visible' : gpuProbe?.error}; tfjs-node: ${node.error}); using pure-JS cpu, which is slow`, gpu: null };
+  return {
+    name: 'cpu',
+    reason: `auto: neither native backend is usable (tfjs-node-gpu: ${gpuProbe?.loaded ? 'no GPU visible' : gpuProbe?.error}; tfjs-node: ${node.error}); using pure-JS cpu, which is slow`,
+    gpu: null,
+  };
 }

@@ -48,7 +48,10 @@ export async function runBenchEngine(o: BenchEngineOptions): Promise<BenchEngine
   const backend = await selectBackend(o.backend);
   const cfg = resolveRunConfig([{ model: { numClasses: o.classes, widthMultiplier: o.width }, train: { batchSize: o.batch } }]);
   const model = createModel(cfg.model, 0);
-  const optimizer = createOptimizer(cfg.optimizer, model.vars.filter((v) => v.trainable).map((v) => ({ name: v.name, variable: v.variable, decay: true })));
+  const optimizer = createOptimizer(
+    cfg.optimizer,
+    model.vars.filter((v) => v.trainable).map((v) => ({ name: v.name, variable: v.variable, decay: true })),
+  );
   const acc = createMetricAccumulator();
   const rng = createRng(0, 99);
   const images = new Uint8Array(o.batch * o.size * o.size * 3);
@@ -106,7 +109,13 @@ export async function runBenchEngine(o: BenchEngineOptions): Promise<BenchEngine
       peakRssMiB: Math.round(peakRss / 2 ** 20),
       peakTfMiB: Math.round(peakTf / 2 ** 20),
       tensorsAfter: tf.memory().numTensors,
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}/${process.arch}` },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        platform: `${process.platform}/${process.arch}`,
+      },
     };
   } finally {
     acc.dispose();

@@ -51,7 +51,10 @@ function le(a: Float32Array): Buffer {
 export function encodeCheckpoint(header: object, model: NamedArray[], optimizer: NamedArray[]): { parts: Buffer[]; sha256: string; bytes: number } {
   const tensors: TensorEntry[] = [];
   let offset = 0;
-  for (const [group, list] of [['model', model], ['optimizer', optimizer]] as const) {
+  for (const [group, list] of [
+    ['model', model],
+    ['optimizer', optimizer],
+  ] as const) {
     for (const a of list) {
       tensors.push({ name: a.name, group, shape: a.shape, offset, length: a.data.length });
       offset += a.data.byteLength;
@@ -133,7 +136,8 @@ export function readCheckpointFile<H>(file: string, withData = true): Checkpoint
     if ((e as { code?: string }).code === 'ENOENT') throw new WorkstationError('NOT_FOUND', `checkpoint not found: ${file}`, { path: file });
     throw e;
   }
-  if (buf.length < 12 + TRAILER || buf.subarray(0, 8).toString('latin1') !== CHECKPOINT_MAGIC) throw corrupt(file, 'not a workstation checkpoint (bad magic or too short)');
+  if (buf.length < 12 + TRAILER || buf.subarray(0, 8).toString('latin1') !== CHECKPOINT_MAGIC)
+    throw corrupt(file, 'not a workstation checkpoint (bad magic or too short)');
   const body = buf.subarray(0, buf.length - TRAILER);
   const stored = buf.subarray(buf.length - TRAILER).toString('hex');
   const actual = crypto.createHash('sha256').update(body).digest('hex');

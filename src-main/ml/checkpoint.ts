@@ -7,7 +7,15 @@ import path from 'node:path';
 import type { RunConfig, ScheduleConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
 import type { EpochMetrics } from '../../src-shared/metrics';
-import { encodeCheckpoint, readCheckpointFile, removeStaleTemps, weightsSha256, writeFileAtomic, type AtomicWriteHooks, type NamedArray } from './checkpoint-file';
+import {
+  encodeCheckpoint,
+  readCheckpointFile,
+  removeStaleTemps,
+  weightsSha256,
+  writeFileAtomic,
+  type AtomicWriteHooks,
+  type NamedArray,
+} from './checkpoint-file';
 import type { Model } from './models/index';
 
 export interface SchedulerState {
@@ -78,7 +86,10 @@ export interface SaveInput {
   file: string;
   model: Model;
   optimizer: NamedArray[];
-  header: Omit<CheckpointHeader, 'kind' | 'createdAt' | 'weightsSha256' | 'arch' | 'numClasses' | 'widthMultiplier' | 'trainableParams' | 'nonTrainableParams' | 'optimizerState'>;
+  header: Omit<
+    CheckpointHeader,
+    'kind' | 'createdAt' | 'weightsSha256' | 'arch' | 'numClasses' | 'widthMultiplier' | 'trainableParams' | 'nonTrainableParams' | 'optimizerState'
+  >;
   hooks?: AtomicWriteHooks;
 }
 
@@ -146,12 +157,23 @@ export function loadCheckpointInto(file: string, model: Model): LoadedCheckpoint
   if (h.arch !== model.arch) diffs.push(`arch ${h.arch} vs ${model.arch}`);
   if (h.numClasses !== model.numClasses) diffs.push(`numClasses ${h.numClasses} vs ${model.numClasses}`);
   if (h.widthMultiplier !== model.widthMultiplier) diffs.push(`widthMultiplier ${h.widthMultiplier} vs ${model.widthMultiplier}`);
-  if (diffs.length) throw new WorkstationError('CHECKPOINT_MISMATCH', `checkpoint ${file} does not match the model: ${diffs.join(', ')} (checkpoint vs config)`, { path: file, field: 'model' });
-  if (f.model.length !== model.vars.length) throw new WorkstationError('CHECKPOINT_MISMATCH', `checkpoint ${file} has ${f.model.length} model variables, the model ${model.vars.length}`, { path: file });
+  if (diffs.length)
+    throw new WorkstationError('CHECKPOINT_MISMATCH', `checkpoint ${file} does not match the model: ${diffs.join(', ')} (checkpoint vs config)`, {
+      path: file,
+      field: 'model',
+    });
+  if (f.model.length !== model.vars.length)
+    throw new WorkstationError('CHECKPOINT_MISMATCH', `checkpoint ${file} has ${f.model.length} model variables, the model ${model.vars.length}`, {
+      path: file,
+    });
   model.vars.forEach((v, i) => {
     const a = f.model[i];
     if (a.name !== v.name || a.shape.join('x') !== v.shape.join('x')) {
-      throw new WorkstationError('CHECKPOINT_MISMATCH', `checkpoint ${file}: variable ${i} is ${a.name} [${a.shape}], the model expects ${v.name} [${v.shape}]`, { path: file });
+      throw new WorkstationError(
+        'CHECKPOINT_MISMATCH',
+        `checkpoint ${file}: variable ${i} is ${a.name} [${a.shape}], the model expects ${v.name} [${v.shape}]`,
+        { path: file },
+      );
     }
   });
   model.vars.forEach((v, i) => {
@@ -181,7 +203,10 @@ export interface RotationEntry {
 export async function listCheckpoints(dir: string): Promise<RotationEntry[]> {
   if (!fs.existsSync(dir)) return [];
   const out: RotationEntry[] = [];
-  for (const name of fs.readdirSync(dir).filter((n) => /^epoch-\d+\.ckpt$/.test(n)).sort()) {
+  for (const name of fs
+    .readdirSync(dir)
+    .filter((n) => /^epoch-\d+\.ckpt$/.test(n))
+    .sort()) {
     try {
       const s = await inspectCheckpoint(path.join(dir, name));
       out.push({ path: path.join(dir, name), epoch: s.epoch, valTop1: s.metrics?.valTop1 ?? null });

@@ -16,14 +16,24 @@ export interface ResumePlan {
 }
 
 export function freshSchedulerState(cfg: Readonly<RunConfig>, stepsPerEpoch: number): SchedulerState {
-  return { policy: cfg.schedule, totalSteps: cfg.train.epochs * stepsPerEpoch, startGlobalStep: 0, step: 0, baseLr: cfg.optimizer.lr, baseMomentum: cfg.optimizer.momentum };
+  return {
+    policy: cfg.schedule,
+    totalSteps: cfg.train.epochs * stepsPerEpoch,
+    startGlobalStep: 0,
+    step: 0,
+    baseLr: cfg.optimizer.lr,
+    baseMomentum: cfg.optimizer.momentum,
+  };
 }
 
 export function planResume(h: CheckpointHeader, cfg: Readonly<RunConfig>, stepsPerEpoch: number, mode: 'exact' | 'fork'): ResumePlan {
   const prev = h.scheduler;
   const notes: string[] = [];
   const changed =
-    JSON.stringify(prev.policy) !== JSON.stringify(cfg.schedule) || prev.baseLr !== cfg.optimizer.lr || prev.baseMomentum !== cfg.optimizer.momentum || h.config.train.epochs !== cfg.train.epochs;
+    JSON.stringify(prev.policy) !== JSON.stringify(cfg.schedule) ||
+    prev.baseLr !== cfg.optimizer.lr ||
+    prev.baseMomentum !== cfg.optimizer.momentum ||
+    h.config.train.epochs !== cfg.train.epochs;
   if (mode === 'fork' && changed) {
     const sched = { ...freshSchedulerState(cfg, stepsPerEpoch), startGlobalStep: h.step, totalSteps: (cfg.train.epochs - h.epoch) * stepsPerEpoch };
     notes.push(`fork: the schedule restarts at global step ${h.step} over ${sched.totalSteps} steps`);
@@ -32,7 +42,8 @@ export function planResume(h: CheckpointHeader, cfg: Readonly<RunConfig>, stepsP
   const sched: SchedulerState = { ...prev, step: h.step - prev.startGlobalStep };
   if (h.config.train.epochs !== cfg.train.epochs || h.stepsPerEpoch !== stepsPerEpoch) {
     sched.totalSteps = sched.step + (cfg.train.epochs - h.epoch) * stepsPerEpoch;
-    if (h.stepsPerEpoch !== stepsPerEpoch) notes.push(`the checkpoint was trained with ${h.stepsPerEpoch} steps per epoch, the data now gives ${stepsPerEpoch}`);
+    if (h.stepsPerEpoch !== stepsPerEpoch)
+      notes.push(`the checkpoint was trained with ${h.stepsPerEpoch} steps per epoch, the data now gives ${stepsPerEpoch}`);
   }
   return { sched, restarted: false, notes };
 }

@@ -26,16 +26,19 @@ export function trainStep(model: Model, optimizer: StepOptimizer, input: TrainSt
   const labels = tf.tensor1d(input.labels, 'int32');
   const stats: BnBatchStat[] = [];
   let logits: tf.Tensor2D | null = null;
-  const { value, grads } = tf.variableGrads(() => {
-    const out = model.forward(input.x, true, stats);
-    // keep what outlives the gradient scope: logits for metrics, BN batch stats for running stats
-    logits = tf.keep(out);
-    for (const s of stats) {
-      tf.keep(s.mean);
-      tf.keep(s.variance);
-    }
-    return crossEntropy(out, labels, input.labelSmoothing);
-  }, trainable.map((v) => v.variable));
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const out = model.forward(input.x, true, stats);
+      // keep what outlives the gradient scope: logits for metrics, BN batch stats for running stats
+      logits = tf.keep(out);
+      for (const s of stats) {
+        tf.keep(s.mean);
+        tf.keep(s.variance);
+      }
+      return crossEntropy(out, labels, input.labelSmoothing);
+    },
+    trainable.map((v) => v.variable),
+  );
   try {
     const byName: Record<string, tf.Tensor> = {};
     for (const [tfName, g] of Object.entries(grads)) byName[nameOf.get(tfName) ?? tfName] = g;

@@ -11,7 +11,17 @@ import type { EpochMetrics } from '../../src-shared/metrics';
 import type { StepProgress } from '../../src-shared/api/schemas';
 import { prepareBatch } from './augment/prepare-batch';
 import { selectBackend, type BackendInfo } from './backend';
-import { bestCheckpoint, checkpointName, listCheckpoints, loadCheckpointInto, modelWeightsSha256, rotateCheckpoints, saveCheckpoint, type RotationEntry, type SchedulerState } from './checkpoint';
+import {
+  bestCheckpoint,
+  checkpointName,
+  listCheckpoints,
+  loadCheckpointInto,
+  modelWeightsSha256,
+  rotateCheckpoints,
+  saveCheckpoint,
+  type RotationEntry,
+  type SchedulerState,
+} from './checkpoint';
 import { createMetricAccumulator, type MetricAccumulator } from './metrics';
 import { createModel, type Model } from './models/index';
 import { createOptimizer, type SgdOptimizer } from './optim/sgd';
@@ -78,7 +88,12 @@ export class Trainer {
   private disposed = false;
   private rotation: RotationEntry[] | null = null;
 
-  private constructor(opts: TrainerOptions, backend: BackendInfo, model: Model, init: { startEpoch: number; globalStep: number; sched: SchedulerState; optimizer: SgdOptimizer }) {
+  private constructor(
+    opts: TrainerOptions,
+    backend: BackendInfo,
+    model: Model,
+    init: { startEpoch: number; globalStep: number; sched: SchedulerState; optimizer: SgdOptimizer },
+  ) {
     this.cfg = opts.config;
     this.source = opts.source;
     this.dir = opts.checkpointDir;
@@ -90,28 +105,42 @@ export class Trainer {
     this.globalStep = init.globalStep;
     this.schedState = init.sched;
     this.optimizer = init.optimizer;
-    this.schedule = createSchedule(init.sched.policy, { totalSteps: init.sched.totalSteps, stepsPerEpoch: this.stepsPerEpoch, baseLr: init.sched.baseLr, baseMomentum: init.sched.baseMomentum });
+    this.schedule = createSchedule(init.sched.policy, {
+      totalSteps: init.sched.totalSteps,
+      stepsPerEpoch: this.stepsPerEpoch,
+      baseLr: init.sched.baseLr,
+      baseMomentum: init.sched.baseMomentum,
+    });
     this.augment = opts.config.augment;
   }
 
   static async create(opts: TrainerOptions): Promise<Trainer> {
     const cfg = opts.config;
     if (opts.source.numClasses !== cfg.model.numClasses) {
-      throw new WorkstationError('INVALID_CONFIG', `model.numClasses is ${cfg.model.numClasses} but the dataset has ${opts.source.numClasses} classes`, { field: 'model.numClasses' });
+      throw new WorkstationError('INVALID_CONFIG', `model.numClasses is ${cfg.model.numClasses} but the dataset has ${opts.source.numClasses} classes`, {
+        field: 'model.numClasses',
+      });
     }
     const spe = opts.source.stepsPerEpoch('train');
     if (spe < 1) throw new WorkstationError('DATASET_ERROR', 'the training split yields no batches');
     const backend = await selectBackend(cfg.backend);
     opts.events?.onLog?.('info', `backend ${backend.name}: ${backend.reason}`);
     const model = createModel(cfg.model, cfg.seed);
-    const optimizer = createOptimizer(cfg.optimizer, model.vars.filter((v) => v.trainable).map((v) => ({ name: v.name, variable: v.variable, decay: cfg.optimizer.excludeBnAndBias ? v.decay : true })));
+    const optimizer = createOptimizer(
+      cfg.optimizer,
+      model.vars.filter((v) => v.trainable).map((v) => ({ name: v.name, variable: v.variable, decay: cfg.optimizer.excludeBnAndBias ? v.decay : true })),
+    );
     const fresh = freshSchedulerState(cfg, spe);
     try {
       if (!opts.resumeFrom) return new Trainer(opts, backend, model, { startEpoch: 1, globalStep: 0, sched: fresh, optimizer });
       const ck = loadCheckpointInto(opts.resumeFrom, model);
       const h = ck.header;
       if (cfg.train.epochs <= h.epoch) {
-        throw new WorkstationError('INVALID_CONFIG', `train.epochs (${cfg.train.epochs}) is the epoch the run ends at; the checkpoint already finished epoch ${h.epoch}`, { field: 'train.epochs' });
+        throw new WorkstationError(
+          'INVALID_CONFIG',
+          `train.epochs (${cfg.train.epochs}) is the epoch the run ends at; the checkpoint already finished epoch ${h.epoch}`,
+          { field: 'train.epochs' },
+        );
       }
       optimizer.setState(ck.optimizer);
       const plan = planResume(h, cfg, spe, opts.resumeMode ?? 'exact');
@@ -144,7 +173,15 @@ export class Trainer {
 
   /** Live augmentation change; returns the global step from which it applies. */
   updateAugment(patch: AugmentPatch): number {
-    this.pendingAugment = this.pendingAugment ? { ...this.pendingAugment, ...patch, randomResizedCrop: { ...this.pendingAugment.randomResizedCrop, ...patch.randomResizedCrop }, colorJitter: { ...this.pendingAugment.colorJitter, ...patch.colorJitter }, normalize: { ...this.pendingAugment.normalize, ...patch.normalize } } : patch;
+    this.pendingAugment = this.pendingAugment
+      ? {
+          ...this.pendingAugment,
+          ...patch,
+          randomResizedCrop: { ...this.pendingAugment.randomResizedCrop, ...patch.randomResizedCrop },
+          colorJitter: { ...this.pendingAugment.colorJitter, ...patch.colorJitter },
+          normalize: { ...this.pendingAugment.normalize, ...patch.normalize },
+        }
+      : patch;
     this.source.setAugment?.(patch);
     return this.globalStep;
   }

@@ -51,7 +51,22 @@ export function difference(a: number, b: number): number {
 function row(run: RunSummary, m: EpochMetrics): string {
   // top1_gap is empty when either accuracy is missing (NaN / null): csvField writes '' for those.
   const gap = m.valTop1 === null ? null : difference(m.trainTop1, m.valTop1);
-  return csvRow([run.id, run.name, m.epoch, m.trainLoss, m.trainTop1, m.trainTop5, m.valLoss, m.valTop1, m.valTop5, gap, m.lr, m.momentum, m.imagesPerSec, m.epochSeconds]);
+  return csvRow([
+    run.id,
+    run.name,
+    m.epoch,
+    m.trainLoss,
+    m.trainTop1,
+    m.trainTop5,
+    m.valLoss,
+    m.valTop1,
+    m.valTop5,
+    gap,
+    m.lr,
+    m.momentum,
+    m.imagesPerSec,
+    m.epochSeconds,
+  ]);
 }
 
 function mustGetRun(store: Store, runId: number): RunSummary {
@@ -61,7 +76,10 @@ function mustGetRun(store: Store, runId: number): RunSummary {
 }
 
 function safeFileName(name: string): string {
-  const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
+  const s = name
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80);
   return s || 'run';
 }
 

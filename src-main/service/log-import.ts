@@ -237,7 +237,11 @@ export function parseTrainingLog(text: string, opts: { batchSize?: number } = {}
         if (!current) current = startRun(null, null, null);
         const last = current.epochs[current.epochs.length - 1];
         if (last && p.epoch <= last.epoch) {
-          warnings.push({ line: l.line, text: l.text, message: `epoch went back from ${last.epoch} to ${p.epoch} without a "Checkpoint loaded" line; treated as a resume from epoch ${p.epoch}` });
+          warnings.push({
+            line: l.line,
+            text: l.text,
+            message: `epoch went back from ${last.epoch} to ${p.epoch} without a "Checkpoint loaded" line; treated as a resume from epoch ${p.epoch}`,
+          });
           current = startRun(runs.indexOf(current), p.epoch - 1, l.line);
         }
         pending = {
@@ -306,7 +310,12 @@ export function importLog(store: Store, text: string, opts: LogImportOptions = {
       const parentId = r.parent === null ? null : ids[r.parent];
       if (r.epochs.length === 0) {
         ids.push(parentId);
-        if (r.resumeLine !== null) warnings.push({ line: r.resumeLine, text: `resuming from epoch ${(r.forkEpoch ?? 0) + 1}`, message: 'no finished epoch after this resume; no run created' });
+        if (r.resumeLine !== null)
+          warnings.push({
+            line: r.resumeLine,
+            text: `resuming from epoch ${(r.forkEpoch ?? 0) + 1}`,
+            message: 'no finished epoch after this resume; no run created',
+          });
         return;
       }
       const epochs = [...r.epochs].sort((a, b) => a.epoch - b.epoch);
@@ -325,7 +334,12 @@ export function importLog(store: Store, text: string, opts: LogImportOptions = {
       ids.push(run.id);
       for (const m of epochs) store.metrics.addEpoch(run.id, m);
       if (parentId !== null) {
-        store.events.add({ runId: run.id, kind: 'fork', epoch: first, data: { parentRunId: parentId, forkEpoch: r.forkEpoch, diff: [], source: 'import', line: r.resumeLine } });
+        store.events.add({
+          runId: run.id,
+          kind: 'fork',
+          epoch: first,
+          data: { parentRunId: parentId, forkEpoch: r.forkEpoch, diff: [], source: 'import', line: r.resumeLine },
+        });
       }
       const vals = epochs.map((e) => e.valTop1).filter((v): v is number => v !== null && Number.isFinite(v));
       created.push({

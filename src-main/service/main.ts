@@ -33,7 +33,13 @@ export async function runServiceProcess(argv: string[], env: NodeJS.ProcessEnv):
   const service = await createService({ dbPath, dataDir, onLog: log });
   const stopIpc = process.send || bool(args, 'ipc') ? serveIpc(service) : () => {};
   const token = createToken();
-  const server = await startHttpServer({ service, host: str(args, 'host') ?? '127.0.0.1', port: num(args, 'port') ?? 0, token, rendererDir: path.join(packageRoot(), 'out', 'renderer') });
+  const server = await startHttpServer({
+    service,
+    host: str(args, 'host') ?? '127.0.0.1',
+    port: num(args, 'port') ?? 0,
+    token,
+    rendererDir: path.join(packageRoot(), 'out', 'renderer'),
+  });
   writeServiceFile(dataDir, { pid: process.pid, port: server.port, host: server.host, token, dbPath, startedAt: new Date().toISOString() });
   process.stdout.write(`workstation service: ${server.url}\n`);
 

@@ -131,7 +131,12 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
     return run;
   }
 
-  function addEvent(runId: number, kind: Parameters<Store['events']['add']>[0]['kind'], data: Record<string, unknown>, at?: { epoch?: number | null; globalStep?: number | null }): void {
+  function addEvent(
+    runId: number,
+    kind: Parameters<Store['events']['add']>[0]['kind'],
+    data: Record<string, unknown>,
+    at?: { epoch?: number | null; globalStep?: number | null },
+  ): void {
     const ev = store.events.add({ runId, kind, epoch: at?.epoch ?? null, globalStep: at?.globalStep ?? null, data });
     emit('run.event', ev);
   }
@@ -211,7 +216,12 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
     try {
       const root = a.config.data.root ?? (await ensureDemoDataset(paths.demoDatasetDir));
       deps.addDatasetRoot(root);
-      const source = await createBatchSource({ config: a.config, root, cacheDir: paths.cacheDir, onLog: (level: string, msg: string) => log(level as 'info', msg, runId) });
+      const source = await createBatchSource({
+        config: a.config,
+        root,
+        cacheDir: paths.cacheDir,
+        onLog: (level: string, msg: string) => log(level as 'info', msg, runId),
+      });
       a.source = source;
       // Loaded on first use: opening the service (serve, CLI, reattach) does not pay for tfjs.
       const { Trainer } = await import('../ml/trainer');
@@ -227,7 +237,16 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
             a.progress = progress;
             if (p.phase === 'train') {
               lastTrainRate = p.imagesPerSec;
-              a.steps.push({ epoch: p.epoch, step: p.step, globalStep: p.globalStep, loss: p.loss, top1: p.top1, lr: p.lr, momentum: p.momentum, imagesPerSec: p.imagesPerSec });
+              a.steps.push({
+                epoch: p.epoch,
+                step: p.step,
+                globalStep: p.globalStep,
+                loss: p.loss,
+                top1: p.top1,
+                lr: p.lr,
+                momentum: p.momentum,
+                imagesPerSec: p.imagesPerSec,
+              });
               if (Date.now() - a.lastFlush > STEP_FLUSH_MS) flushSteps(a);
             }
             emit('run.step', progress);
@@ -268,7 +287,12 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
         /* the run failed anyway; keep the original error */
       }
       log('error', `run ${runId} failed: ${error}`, runId);
-      addEvent(runId, 'error', { message: error, code: (e as { code?: string }).code ?? 'INTERNAL' }, { epoch: a.progress?.epoch ?? null, globalStep: a.progress?.globalStep ?? null });
+      addEvent(
+        runId,
+        'error',
+        { message: error, code: (e as { code?: string }).code ?? 'INTERNAL' },
+        { epoch: a.progress?.epoch ?? null, globalStep: a.progress?.globalStep ?? null },
+      );
     }
     // Free the trainer and the data workers BEFORE the run is reported as ended, so the slot is
     // really free when clients see the status (and the next queued run starts on a clean slate).
@@ -313,18 +337,24 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
     fork(checkpointId, overrides, name, opts) {
       const cp = store.checkpoints.get(checkpointId);
       if (!cp) throw new WorkstationError('NOT_FOUND', `checkpoint ${checkpointId} not found`, { field: 'checkpointId' });
-      if (!cp.exists) throw new WorkstationError('NOT_FOUND', `checkpoint ${checkpointId} file was removed (${cp.path})`, { field: 'checkpointId', path: cp.path });
+      if (!cp.exists)
+        throw new WorkstationError('NOT_FOUND', `checkpoint ${checkpointId} file was removed (${cp.path})`, { field: 'checkpointId', path: cp.path });
       const parent = mustRun(cp.runId);
       const parentConfig = resolveRunConfig([store.runs.config(parent.id)]);
       let childConfig: Readonly<RunConfig>;
       try {
         childConfig = resolveRunConfig([parentConfig, overrides]);
       } catch (e) {
-        if (e instanceof WorkstationError && e.field) throw new WorkstationError('INVALID_ARGUMENT', `overrides.${e.message}`, { field: `overrides.${e.field}` });
+        if (e instanceof WorkstationError && e.field)
+          throw new WorkstationError('INVALID_ARGUMENT', `overrides.${e.message}`, { field: `overrides.${e.field}` });
         throw e;
       }
       if (childConfig.train.epochs <= cp.epoch) {
-        throw new WorkstationError('INVALID_ARGUMENT', `overrides.train.epochs: the child run starts after epoch ${cp.epoch}, so train.epochs (the epoch it ends at) must be greater than ${cp.epoch}`, { field: 'overrides.train.epochs' });
+        throw new WorkstationError(
+          'INVALID_ARGUMENT',
+          `overrides.train.epochs: the child run starts after epoch ${cp.epoch}, so train.epochs (the epoch it ends at) must be greater than ${cp.epoch}`,
+          { field: 'overrides.train.epochs' },
+        );
       }
       const childName = name ?? (typeof overrides.name === 'string' ? overrides.name : `${parent.name} ↳ e${cp.epoch}`);
       const diff = diffForFork(parentConfig, childConfig);
@@ -339,13 +369,19 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
         forkEpoch: cp.epoch,
         checkpointDir: opts?.checkpointDir,
       });
-      addEvent(run.id, 'fork', { parentRunId: parent.id, parentCheckpointId: cp.id, forkEpoch: cp.epoch, checkpointPath: cp.path, resumeMode, diff }, { epoch: cp.epoch });
+      addEvent(
+        run.id,
+        'fork',
+        { parentRunId: parent.id, parentCheckpointId: cp.id, forkEpoch: cp.epoch, checkpointPath: cp.path, resumeMode, diff },
+        { epoch: cp.epoch },
+      );
       return mustRun(run.id);
     },
 
     pause(runId) {
       const run = mustRun(runId);
-      if (!active || active.runId !== runId || run.status !== 'running') throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; only the running run can be paused`, { field: 'runId' });
+      if (!active || active.runId !== runId || run.status !== 'running')
+        throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; only the running run can be paused`, { field: 'runId' });
       active.pauseRequested = true;
       active.trainer?.pause();
       addEvent(runId, 'pause', {}, { epoch: active.progress?.epoch ?? null, globalStep: active.progress?.globalStep ?? null });
@@ -361,7 +397,8 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
         return setStatus(runId, 'running');
       }
       if (run.status === 'interrupted' || run.status === 'stopped' || run.status === 'failed' || (run.status === 'paused' && active?.runId !== runId)) {
-        if (run.lastEpoch !== null && run.lastEpoch >= run.targetEpochs) throw new WorkstationError('INVALID_STATE', `run ${runId} already reached its last epoch (${run.targetEpochs})`, { field: 'runId' });
+        if (run.lastEpoch !== null && run.lastEpoch >= run.targetEpochs)
+          throw new WorkstationError('INVALID_STATE', `run ${runId} already reached its last epoch (${run.targetEpochs})`, { field: 'runId' });
         const cp = latestCheckpoint(runId);
         const launch: Launch = { runId, checkpointDir: defaultCheckpointDir(runId) };
         if (cp) {
@@ -369,16 +406,24 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
           Object.assign(launch, { resumeFrom: cp.path, resumeMode: 'exact', checkpointDir: path.dirname(cp.path) });
         } else if (run.parentCheckpointId !== null) {
           const pcp = store.checkpoints.get(run.parentCheckpointId);
-          if (!pcp || !pcp.exists) throw new WorkstationError('NOT_FOUND', `run ${runId} has no checkpoint of its own and its parent checkpoint is gone`, { field: 'runId' });
+          if (!pcp || !pcp.exists)
+            throw new WorkstationError('NOT_FOUND', `run ${runId} has no checkpoint of its own and its parent checkpoint is gone`, { field: 'runId' });
           Object.assign(launch, { resumeFrom: pcp.path, resumeMode: 'fork' });
         }
-        addEvent(runId, 'resume', { mode: cp ? 'checkpoint' : 'restart', fromStatus: run.status, checkpointId: cp?.id ?? null, checkpointEpoch: cp?.epoch ?? null }, { epoch: cp?.epoch ?? null });
+        addEvent(
+          runId,
+          'resume',
+          { mode: cp ? 'checkpoint' : 'restart', fromStatus: run.status, checkpointId: cp?.id ?? null, checkpointEpoch: cp?.epoch ?? null },
+          { epoch: cp?.epoch ?? null },
+        );
         const queued = setStatus(runId, 'queued');
         if (active) log('info', `run ${runId} queued: run ${active.runId} is training`, runId);
         enqueue(launch);
         return store.runs.get(runId) ?? queued;
       }
-      throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; only paused, stopped, failed or interrupted runs can be resumed`, { field: 'runId' });
+      throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; only paused, stopped, failed or interrupted runs can be resumed`, {
+        field: 'runId',
+      });
     },
 
     stop(runId) {
@@ -401,7 +446,8 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
 
     updateAugment(runId, patch) {
       const run = mustRun(runId);
-      if (!active || active.runId !== runId || !active.trainer) throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; augmentation can change only while it trains`, { field: 'runId' });
+      if (!active || active.runId !== runId || !active.trainer)
+        throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; augmentation can change only while it trains`, { field: 'runId' });
       const next = applyAugmentPatch(active.augment, patch);
       const effectiveFromStep = active.trainer.updateAugment(patch);
       // (the trainer forwards the patch to the batch source for the worker-side crop/flip)

@@ -83,7 +83,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
 
   if (opts.recoverInterrupted !== false) {
     for (const run of store.runs.markInterrupted()) {
-      const ev = store.events.add({ runId: run.id, kind: 'interrupted', epoch: run.lastEpoch, data: { reason: 'the service stopped without finishing this run (crash or kill); resume it from its last checkpoint' } });
+      const ev = store.events.add({
+        runId: run.id,
+        kind: 'interrupted',
+        epoch: run.lastEpoch,
+        data: { reason: 'the service stopped without finishing this run (crash or kill); resume it from its last checkpoint' },
+      });
       emit('run.event', ev);
       log('warn', `run ${run.id} (${run.name}) was interrupted; \`workstation resume --run ${run.id}\` continues it from its last checkpoint`, run.id);
     }

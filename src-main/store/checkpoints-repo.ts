@@ -63,7 +63,9 @@ export function createCheckpointsRepo(db: Db, now: () => string): CheckpointsRep
   const clearBest = db.prepare('UPDATE checkpoints SET is_best = 0 WHERE run_id = ? AND is_best = 1');
   const byId = db.prepare<[number], CheckpointRow>('SELECT * FROM checkpoints WHERE id = ?');
   const byRun = db.prepare<[number], CheckpointRow>('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY epoch, id');
-  const latestOf = db.prepare<[number], CheckpointRow>('SELECT * FROM checkpoints WHERE run_id = ? AND exists_on_disk = 1 ORDER BY epoch DESC, id DESC LIMIT 1');
+  const latestOf = db.prepare<[number], CheckpointRow>(
+    'SELECT * FROM checkpoints WHERE run_id = ? AND exists_on_disk = 1 ORDER BY epoch DESC, id DESC LIMIT 1',
+  );
   const removed = db.prepare('UPDATE checkpoints SET exists_on_disk = 0 WHERE path = ?');
   const remove = db.prepare('DELETE FROM checkpoints WHERE id = ?');
   const runExists = db.prepare<[number], { id: number }>('SELECT id FROM runs WHERE id = ?');

@@ -44,11 +44,9 @@ export function migrate(db: Db, migrations: readonly Migration[], dbPath: string
   const current = userVersion(db);
   const latest = migrations.length;
   if (current > latest) {
-    throw new WorkstationError(
-      'DB_VERSION',
-      `database ${dbPath} has schema version ${current}, this build understands up to ${latest}; upgrade the app`,
-      { path: dbPath },
-    );
+    throw new WorkstationError('DB_VERSION', `database ${dbPath} has schema version ${current}, this build understands up to ${latest}; upgrade the app`, {
+      path: dbPath,
+    });
   }
   for (const m of migrations.slice(current)) {
     if (m.version !== userVersion(db) + 1) throw new Error(`migration ${m.name} is numbered ${m.version}, expected ${userVersion(db) + 1}`);

@@ -103,7 +103,17 @@ export function createMetricsRepo(db: Db, now: () => string): MetricsRepo {
 
   const insertSteps = db.transaction((runId: number, samples: readonly StepSample[]) => {
     for (const s of samples) {
-      upsertStep.run({ runId, globalStep: s.globalStep, epoch: s.epoch, step: s.step, loss: opt(s.loss), top1: opt(s.top1), lr: opt(s.lr), momentum: opt(s.momentum), imagesPerSec: opt(s.imagesPerSec) });
+      upsertStep.run({
+        runId,
+        globalStep: s.globalStep,
+        epoch: s.epoch,
+        step: s.step,
+        loss: opt(s.loss),
+        top1: opt(s.top1),
+        lr: opt(s.lr),
+        momentum: opt(s.momentum),
+        imagesPerSec: opt(s.imagesPerSec),
+      });
     }
   });
 

@@ -238,21 +238,27 @@ export function createRunsRepo(db: Db, now: () => string): RunsRepo {
       return childrenOf.all(id).map(toSummary);
     },
     delete(id, opts = {}) {
-      return db.transaction((): RunDeleteResult => {
-        const root = mustGet(id);
-        const tree = descendants.all(id);
-        const runs = tree.map((t) => mustGet(t.id));
-        if (tree.length > 1 && !opts.cascade) {
-          const kids = repo.children(id).map((c) => `#${c.id} ${c.name}`);
-          throw new WorkstationError('INVALID_STATE', `run ${id} (${root.name}) has child runs (${kids.join(', ')}): delete the child runs first (their lineage starts at this run)`, { field: 'runId' });
-        }
-        const busy = runs.find((r) => r.status === 'running' || r.status === 'paused');
-        if (busy) throw new WorkstationError('INVALID_STATE', `run ${busy.id} (${busy.name}) is ${busy.status}; stop it before deleting`, { field: 'runId' });
-        const checkpointPaths = tree.flatMap((t) => filesOf.all(t.id).map((f) => f.path));
-        // Deepest first, so no child row ever points at a deleted parent.
-        for (const t of tree) deleteRun.run(t.id);
-        return { runIds: tree.map((t) => t.id), checkpointPaths };
-      }).immediate();
+      return db
+        .transaction((): RunDeleteResult => {
+          const root = mustGet(id);
+          const tree = descendants.all(id);
+          const runs = tree.map((t) => mustGet(t.id));
+          if (tree.length > 1 && !opts.cascade) {
+            const kids = repo.children(id).map((c) => `#${c.id} ${c.name}`);
+            throw new WorkstationError(
+              'INVALID_STATE',
+              `run ${id} (${root.name}) has child runs (${kids.join(', ')}): delete the child runs first (their lineage starts at this run)`,
+              { field: 'runId' },
+            );
+          }
+          const busy = runs.find((r) => r.status === 'running' || r.status === 'paused');
+          if (busy) throw new WorkstationError('INVALID_STATE', `run ${busy.id} (${busy.name}) is ${busy.status}; stop it before deleting`, { field: 'runId' });
+          const checkpointPaths = tree.flatMap((t) => filesOf.all(t.id).map((f) => f.path));
+          // Deepest first, so no child row ever points at a deleted parent.
+          for (const t of tree) deleteRun.run(t.id);
+          return { runIds: tree.map((t) => t.id), checkpointPaths };
+        })
+        .immediate();
     },
   };
   return repo;

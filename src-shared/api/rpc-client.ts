@@ -63,7 +63,10 @@ export function parseResult<C extends CommandName>(command: C, raw: unknown): Co
 }
 
 /** A wire error (or anything shaped like one) as a WorkstationError; unknown codes become INTERNAL. */
-export function errorFromWire(raw: { name?: unknown; code?: unknown; message?: unknown; field?: unknown; path?: unknown }, fallbackMessage: string): WorkstationError {
+export function errorFromWire(
+  raw: { name?: unknown; code?: unknown; message?: unknown; field?: unknown; path?: unknown },
+  fallbackMessage: string,
+): WorkstationError {
   const message = typeof raw.message === 'string' ? raw.message : fallbackMessage;
   const known = typeof raw.code === 'string' && (ERROR_CODES as readonly string[]).includes(raw.code);
   return fromWireError({
@@ -148,7 +151,8 @@ export function createRpcClient(transport: RpcTransport, opts: RpcClientOptions 
 
   return {
     call<C extends CommandName>(command: C, params: CommandParams<C>): Promise<CommandResult<C>> {
-      if (!isCommandName(command)) return Promise.reject(new WorkstationError('INVALID_COMMAND', `unknown command ${JSON.stringify(command)}`, { field: 'command' }));
+      if (!isCommandName(command))
+        return Promise.reject(new WorkstationError('INVALID_COMMAND', `unknown command ${JSON.stringify(command)}`, { field: 'command' }));
       const id = nextId++;
       return new Promise<CommandResult<C>>((resolve, reject) => {
         const timer =
@@ -162,7 +166,11 @@ export function createRpcClient(transport: RpcTransport, opts: RpcClientOptions 
           transport.send({ type: 'request', id, command, params: params ?? {} });
         } catch (err) {
           settle(id);
-          reject(err instanceof WorkstationError ? err : new WorkstationError('INTERNAL', `${command}: could not reach the training service: ${(err as Error)?.message ?? String(err)}`));
+          reject(
+            err instanceof WorkstationError
+              ? err
+              : new WorkstationError('INTERNAL', `${command}: could not reach the training service: ${(err as Error)?.message ?? String(err)}`),
+          );
         }
       });
     },

@@ -3,9 +3,7 @@
 import { z } from 'zod';
 
 const range = (lo: number, hi: number) =>
-  z
-    .tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)])
-    .refine(([a, b]) => a <= b, { message: 'range must be [min, max] with min <= max' });
+  z.tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)]).refine(([a, b]) => a <= b, { message: 'range must be [min, max] with min <= max' });
 
 export const RandomResizedCropSchema = z.strictObject({
   enabled: z.boolean().default(true),

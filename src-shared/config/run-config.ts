@@ -26,9 +26,7 @@ export const DataSchema = z.strictObject({
   /** training crop size (pixels) */
   trainSize: z.number().int().min(16).max(1024).default(224),
   /** progressive resizing: from `epoch` on (1-based), train at `size`; overrides trainSize */
-  trainSizeSchedule: z
-    .array(z.strictObject({ epoch: z.number().int().min(1), size: z.number().int().min(16).max(1024) }))
-    .default([]),
+  trainSizeSchedule: z.array(z.strictObject({ epoch: z.number().int().min(1), size: z.number().int().min(16).max(1024) })).default([]),
   /** 'resize-center-crop': shorter side to valResize, centre crop valSize; 'resize': plain resize to valSize */
   valTransform: z.enum(['resize-center-crop', 'resize']).default('resize-center-crop'),
   valResize: z.number().int().min(16).max(2048).default(256),
@@ -95,7 +93,12 @@ export const CheckpointSchema = z.strictObject({
 
 export const RunConfigSchema = z.strictObject({
   name: z.string().min(1).max(200).default('run'),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0),
   backend: z.enum(BACKENDS).default('auto'),
   model: ModelSchema.default(ModelSchema.parse({})),
   data: DataSchema.default(DataSchema.parse({})),

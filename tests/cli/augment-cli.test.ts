@@ -26,7 +26,23 @@ describe('workstation augment preview', () => {
   it('writes sample-NNN.png and prints the drawn parameters as JSON; the same seed gives identical files', () => {
     const out1 = tempDir('ws-aug-');
     const out2 = tempDir('ws-aug-');
-    const args = ['--image', AIREDALE, '--image', CAN_OPENER, '--image', GOLDFINCH, '--count', '4', '--seed', '42', '--size', '64', '--backend', 'cpu', '--json'];
+    const args = [
+      '--image',
+      AIREDALE,
+      '--image',
+      CAN_OPENER,
+      '--image',
+      GOLDFINCH,
+      '--count',
+      '4',
+      '--seed',
+      '42',
+      '--size',
+      '64',
+      '--backend',
+      'cpu',
+      '--json',
+    ];
     const a = cli([...args, '--out', out1]);
     expect(a.stderr).not.toMatch(/error/);
     expect(a.code).toBe(0);

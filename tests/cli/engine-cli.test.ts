@@ -12,7 +12,11 @@ import { tempDir } from '../helpers/samples';
 const ROOT = path.resolve(__dirname, '../..');
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/workstation.cjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, WORKSTATION_HOME: tempDir('ws-home-') } });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/workstation.cjs'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, WORKSTATION_HOME: tempDir('ws-home-') },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
@@ -63,7 +67,16 @@ describe('engine CLI', () => {
     model.dispose();
     const r = cli('checkpoint', 'inspect', file, '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ epoch: 7, step: 70, arch: 'resnet50', numClasses: 3, trainableParams: model.trainableParams, weightsSha256: saved.weightsSha256, sha256: saved.sha256, bytes: saved.bytes });
+    expect(r.json()).toMatchObject({
+      epoch: 7,
+      step: 70,
+      arch: 'resnet50',
+      numClasses: 3,
+      trainableParams: model.trainableParams,
+      weightsSha256: saved.weightsSha256,
+      sha256: saved.sha256,
+      bytes: saved.bytes,
+    });
     expect(cli('checkpoint', 'inspect', file).stdout).toContain(`weightsSha256  ${saved.weightsSha256}`);
     fs.truncateSync(file, saved.bytes - 10);
     const bad = cli('checkpoint', 'inspect', file, '--json');
@@ -91,7 +104,25 @@ describe('engine CLI', () => {
   });
 
   it('bench engine: steps/s, images/s and peak memory on the cpu backend', () => {
-    const r = cli('bench', 'engine', '--backend', 'cpu', '--batch', '2', '--size', '32', '--width', '0.03125', '--classes', '10', '--steps', '2', '--warmup', '1', '--json');
+    const r = cli(
+      'bench',
+      'engine',
+      '--backend',
+      'cpu',
+      '--batch',
+      '2',
+      '--size',
+      '32',
+      '--width',
+      '0.03125',
+      '--classes',
+      '10',
+      '--steps',
+      '2',
+      '--warmup',
+      '1',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const b = r.json();
     expect(b).toMatchObject({ batch: 2, size: 32, steps: 2, warmupSteps: 1, backend: { name: 'cpu' } });

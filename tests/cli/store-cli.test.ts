@@ -14,7 +14,11 @@ const CLI = nodeBundlePath('cli');
 
 function workstation(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   const code = `require(${JSON.stringify(CLI)}).main(process.argv.slice(1)).then((c) => { process.exitCode = c; })`;
-  const r = spawnSync(process.execPath, ['-e', code, ...args], { cwd: opts.cwd ?? tempDir('ws-cli-cwd-'), env: { ...process.env, ...opts.env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', code, ...args], {
+    cwd: opts.cwd ?? tempDir('ws-cli-cwd-'),
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -103,7 +107,11 @@ describe('workstation import-log / runs / export-csv', () => {
     expect(needsRun.stderr).toContain('missing required flag --run');
 
     const newer = path.join(dir, 'newer.db');
-    const bump = spawnSync(process.execPath, ['-e', `const D = require('better-sqlite3'); const d = new D(${JSON.stringify(newer)}); d.pragma('user_version = 999'); d.close();`], { cwd: path.resolve(__dirname, '../..') });
+    const bump = spawnSync(
+      process.execPath,
+      ['-e', `const D = require('better-sqlite3'); const d = new D(${JSON.stringify(newer)}); d.pragma('user_version = 999'); d.close();`],
+      { cwd: path.resolve(__dirname, '../..') },
+    );
     expect(bump.status).toBe(0);
     const refused = workstation(['runs', '--db', newer]);
     expect(refused.code).toBe(2);

@@ -17,7 +17,10 @@ let configFile: string;
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin/workstation.cjs'), ...args], { cwd: dir, env: { ...process.env, WORKSTATION_HOME: path.join(dir, 'home') } });
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin/workstation.cjs'), ...args], {
+      cwd: dir,
+      env: { ...process.env, WORKSTATION_HOME: path.join(dir, 'home') },
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -69,7 +72,20 @@ describe('workstation train', () => {
     expect(b.epochs.map((e) => e.epoch)).toEqual([1]);
     expect(b.epochs[0].trainLoss).toBe(a.epochs[0].trainLoss);
 
-    const resumed = await cli(['train', '--config', configFile, '--resume', b.lastCheckpoint, '--epochs', '2', '--out', 'ck-resumed', '--name', 'second-half', ...common()]);
+    const resumed = await cli([
+      'train',
+      '--config',
+      configFile,
+      '--resume',
+      b.lastCheckpoint,
+      '--epochs',
+      '2',
+      '--out',
+      'ck-resumed',
+      '--name',
+      'second-half',
+      ...common(),
+    ]);
     expect(resumed.code, resumed.stderr).toBe(0);
     const c = parseOne(resumed.stdout);
     expect(c.epochs.map((e) => e.epoch)).toEqual([2]);

@@ -19,7 +19,12 @@ afterEach(async () => {
 });
 
 function config(over: RunConfigInput = {}) {
-  const base: RunConfigInput = { seed: 5, model: { numClasses: 4 }, data: { workers: 1, trainSize: 32, valSize: 32, valResize: 40, prefetch: 2 }, train: { batchSize: 5 } };
+  const base: RunConfigInput = {
+    seed: 5,
+    model: { numClasses: 4 },
+    data: { workers: 1, trainSize: 32, valSize: 32, valResize: 40, prefetch: 2 },
+    train: { batchSize: 5 },
+  };
   return resolveRunConfig([base, over]);
 }
 
@@ -184,7 +189,10 @@ describe('createBatchSource', () => {
 
   it('refuses a dataset with more classes than the model has outputs, naming the folder', async () => {
     const root = makeImagenetTree(3, 1);
-    await expect(createBatchSource({ config: config({ model: { numClasses: 2 } }), root, cacheDir: tempDir() })).rejects.toMatchObject({ code: 'DATASET_ERROR', field: 'model.numClasses' });
+    await expect(createBatchSource({ config: config({ model: { numClasses: 2 } }), root, cacheDir: tempDir() })).rejects.toMatchObject({
+      code: 'DATASET_ERROR',
+      field: 'model.numClasses',
+    });
   });
 });
 

@@ -58,7 +58,12 @@ describe('indexDataset', () => {
     const files = sampleFiles();
     const root = flatValTree(3, [files[2], files[0], files[1], files[0]]);
     const wnids = fs.readdirSync(path.join(root, 'train')).sort();
-    const csv = ['ImageId,PredictionString', `ILSVRC2012_val_00000001,${wnids[2]} 10 20 30 40 ${wnids[2]} 1 2 3 4`, `ILSVRC2012_val_00000002,${wnids[0]} 1 1 5 5`, `ILSVRC2012_val_00000003,${wnids[1]} 0 0 9 9`];
+    const csv = [
+      'ImageId,PredictionString',
+      `ILSVRC2012_val_00000001,${wnids[2]} 10 20 30 40 ${wnids[2]} 1 2 3 4`,
+      `ILSVRC2012_val_00000002,${wnids[0]} 1 1 5 5`,
+      `ILSVRC2012_val_00000003,${wnids[1]} 0 0 9 9`,
+    ];
     fs.writeFileSync(path.join(root, 'LOC_val_solution.csv'), csv.join('\n') + '\n');
     const index = await indexDataset(root);
     expect(index.valLayout).toBe('kaggle-csv');

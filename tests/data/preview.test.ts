@@ -163,13 +163,22 @@ describe('previewAugment', () => {
   });
 
   it('rejects bad input with errors naming the field or file', async () => {
-    await expect(previewAugment({ images: [], count: 1, seed: 0, params: defaults, size: 32 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'images' });
+    await expect(previewAugment({ images: [], count: 1, seed: 0, params: defaults, size: 32 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'images',
+    });
     await expect(previewAugment({ images: [GOLDFINCH], count: 0, seed: 0, params: defaults, size: 32 })).rejects.toMatchObject({ field: 'count' });
     await expect(previewAugment({ images: [GOLDFINCH], count: 1, seed: 0, params: defaults, size: 4 })).rejects.toMatchObject({ field: 'size' });
     const missing = path.join(SAMPLES_DIR, 'no-such-file.JPEG');
-    await expect(previewAugment({ images: [missing], count: 1, seed: 0, params: defaults, size: 32 })).rejects.toMatchObject({ code: 'NOT_FOUND', path: missing });
+    await expect(previewAugment({ images: [missing], count: 1, seed: 0, params: defaults, size: 32 })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      path: missing,
+    });
     const notImage = path.join(tempDir('ws-preview-'), 'text.JPEG');
     fs.writeFileSync(notImage, 'not a jpeg');
-    await expect(previewAugment({ images: [GOLDFINCH, notImage], count: 1, seed: 0, params: defaults, size: 32 })).rejects.toMatchObject({ code: 'DECODE_ERROR', path: notImage });
+    await expect(previewAugment({ images: [GOLDFINCH, notImage], count: 1, seed: 0, params: defaults, size: 32 })).rejects.toMatchObject({
+      code: 'DECODE_ERROR',
+      path: notImage,
+    });
   });
 });

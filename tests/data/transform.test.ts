@@ -40,8 +40,7 @@ function mad(a: Uint8Array, b: Uint8Array): number {
 function mirror(img: ImagePixels): Uint8Array {
   const out = new Uint8Array(img.data.length);
   for (let y = 0; y < img.height; y++)
-    for (let x = 0; x < img.width; x++)
-      for (let c = 0; c < 3; c++) out[(y * img.width + x) * 3 + c] = img.data[(y * img.width + (img.width - 1 - x)) * 3 + c];
+    for (let x = 0; x < img.width; x++) for (let c = 0; c < 3; c++) out[(y * img.width + x) * 3 + c] = img.data[(y * img.width + (img.width - 1 - x)) * 3 + c];
   return out;
 }
 
@@ -157,7 +156,10 @@ describe('applyTrainTransform', () => {
 
   it('the native and sharp shrink-on-load paths keep the crop box: close to extract-then-resize, far from a shifted box', async () => {
     const files = sampleFiles().filter((_, i) => i % 40 === 0);
-    for (const [path_, limit] of [[{ native: true }, 4], [{ native: false, shrinkOnLoad: true }, 6]] as const) {
+    for (const [path_, limit] of [
+      [{ native: true }, 4],
+      [{ native: false, shrinkOnLoad: true }, 6],
+    ] as const) {
       let same = 0;
       let shifted = 0;
       let n = 0;
@@ -204,7 +206,9 @@ describe('applyTrainTransform', () => {
     expect(addon.decodeCropResize(fs.readFileSync(CAN_OPENER), 0, 0, 100, 100, 32, false, out, 0)).toBe(1);
     // a truncated JPEG is refused on the native path too (libjpeg alone would pad it with grey)
     const real = fs.readFileSync(TENCH);
-    await expect(applyTrainTransform(real.subarray(0, real.length >> 1), { crop: { x: 0, y: 0, width: 100, height: 100 }, flip: false }, 32)).rejects.toThrow(/truncated/);
+    await expect(applyTrainTransform(real.subarray(0, real.length >> 1), { crop: { x: 0, y: 0, width: 100, height: 100 }, flip: false }, 32)).rejects.toThrow(
+      /truncated/,
+    );
   });
 
   it('rejects files that are not decodable images', async () => {

@@ -247,7 +247,9 @@ describe('workstation in a browser (serve + Chromium)', () => {
     await page.getByTestId(`run-row-${childId}`).click();
     await page.waitForFunction((id) => document.querySelector('[data-testid=dashboard-title]')?.textContent?.startsWith(`#${id} `), childId);
     const events = page.getByTestId('run-events');
-    expect(await events.locator('[data-kind=fork] [data-testid=event-text]').textContent()).toMatch(new RegExp(`^from #${parentId} at epoch \\d+: .*optimizer\\.lr: \\S+ → 0\\.005`));
+    expect(await events.locator('[data-kind=fork] [data-testid=event-text]').textContent()).toMatch(
+      new RegExp(`^from #${parentId} at epoch \\d+: .*optimizer\\.lr: \\S+ → 0\\.005`),
+    );
     expect(await events.locator('[data-kind=note] [data-testid=event-text]').first().textContent()).toMatch(/^backend cpu — \S/);
 
     // checkpoint files of both runs, as the checkpoints view lists them (files still on disk)

@@ -23,13 +23,22 @@ const run = (status: RunSummary['status']): RunSummary => ({
   targetEpochs: 90,
   bestValTop1: null,
 });
-const state = (status: RunSummary['status'] | null, queue: number[] = []): ServiceState => ({ activeRun: status ? run(status) : null, progress: null, queue, augment: null });
+const state = (status: RunSummary['status'] | null, queue: number[] = []): ServiceState => ({
+  activeRun: status ? run(status) : null,
+  progress: null,
+  queue,
+  augment: null,
+});
 
 describe('service launch', () => {
   it('runs the bundled service under system Node with --ipc, --db and --data-dir', () => {
     const cmd = serviceLaunchCommand({ nodePath: 'node', serviceBundle: 'out/node/service.cjs', dbPath: '/d/ws.db', dataDir: '/d' });
     expect(cmd).toEqual({ command: 'node', args: [path.resolve('out/node/service.cjs'), '--ipc', '--db', '/d/ws.db', '--data-dir', '/d'] });
-    expect(serviceLaunchCommand({ nodePath: '/opt/node22/bin/node', serviceBundle: '/a/s.cjs', dbPath: '/d/x.db', dataDir: '/d', extraArgs: ['--verbose'] }).args.at(-1)).toBe('--verbose');
+    expect(
+      serviceLaunchCommand({ nodePath: '/opt/node22/bin/node', serviceBundle: '/a/s.cjs', dbPath: '/d/x.db', dataDir: '/d', extraArgs: ['--verbose'] }).args.at(
+        -1,
+      ),
+    ).toBe('--verbose');
     expect(() => serviceLaunchCommand({ nodePath: '', serviceBundle: 's', dbPath: 'd', dataDir: 'd' })).toThrow(/nodePath/);
   });
 

@@ -9,7 +9,12 @@ import { mainWindowOptions } from '../../src-main/electron/window-options';
 import { WorkstationError } from '../../src-shared/errors';
 
 function directives(csp: string): Map<string, string[]> {
-  return new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+  return new Map(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v]),
+  );
 }
 
 describe('content security policy', () => {

@@ -28,7 +28,10 @@ function touch(file: string, mtime: Date): void {
 describe('electronAvailability', () => {
   it('starts Electron with a downloaded binary and a DISPLAY', () => {
     const root = fakeRoot(true);
-    expect(electronAvailability({ root, platform: 'linux', env: { DISPLAY: ':1' } })).toEqual({ ok: true, binary: path.join(root, 'node_modules/electron/dist/electron') });
+    expect(electronAvailability({ root, platform: 'linux', env: { DISPLAY: ':1' } })).toEqual({
+      ok: true,
+      binary: path.join(root, 'node_modules/electron/dist/electron'),
+    });
     // Wayland counts as a display; macOS and Windows need none
     expect(electronAvailability({ root, platform: 'linux', env: { WAYLAND_DISPLAY: 'wayland-0' } }).ok).toBe(true);
     expect(electronAvailability({ root, platform: 'darwin', env: {} }).ok).toBe(true);
@@ -97,7 +100,8 @@ describe('staleTargets / buildFlags', () => {
 
   it('rebuilds only what is older than its sources', () => {
     const root = tempDir('ws-build-');
-    for (const f of ['out/node/cli.cjs', 'out/node/service.cjs', 'out/renderer/index.html', 'out/main/index.js', 'out/preload/index.cjs']) touch(path.join(root, f), now);
+    for (const f of ['out/node/cli.cjs', 'out/node/service.cjs', 'out/renderer/index.html', 'out/main/index.js', 'out/preload/index.cjs'])
+      touch(path.join(root, f), now);
     touch(path.join(root, 'src-main/service/x.ts'), old);
     touch(path.join(root, 'src-renderer/src/App.svelte'), old);
     expect(staleTargets(root, 'electron')).toEqual([]);

@@ -24,7 +24,12 @@ async function cut(file: string, size: number, variant: number): Promise<Uint8Ar
   const big = size + 8;
   const dx = (variant * 3) % 9;
   const dy = (variant * 5) % 9;
-  let img = sharp(file).rotate().removeAlpha().toColourspace('srgb').resize(big, big, { fit: 'cover' }).extract({ left: dx, top: dy, width: size, height: size });
+  let img = sharp(file)
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(big, big, { fit: 'cover' })
+    .extract({ left: dx, top: dy, width: size, height: size });
   if (variant % 2 === 1) img = img.flop();
   const buf = await img.raw().toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);

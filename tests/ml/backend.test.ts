@@ -32,11 +32,19 @@ describe('selectBackend', () => {
     if (gpu.loaded && gpu.gpus.length) {
       expect((await selectBackend('gpu')).name).toBe('tensorflow-gpu');
     } else {
-      await expect(selectBackend('gpu')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', field: 'backend', message: expect.stringContaining('@tensorflow/tfjs-node-gpu is not usable') });
+      await expect(selectBackend('gpu')).rejects.toMatchObject({
+        code: 'BACKEND_UNAVAILABLE',
+        field: 'backend',
+        message: expect.stringContaining('@tensorflow/tfjs-node-gpu is not usable'),
+      });
     }
     const node = probeNative('@tensorflow/tfjs-node');
     if (node.loaded) expect((await selectBackend('node')).name).toBe('tensorflow');
-    else await expect(selectBackend('node')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringContaining(`@tensorflow/tfjs-node could not be loaded: ${node.error}`) });
+    else
+      await expect(selectBackend('node')).rejects.toMatchObject({
+        code: 'BACKEND_UNAVAILABLE',
+        message: expect.stringContaining(`@tensorflow/tfjs-node could not be loaded: ${node.error}`),
+      });
     await selectBackend('cpu');
   });
 });

@@ -6,7 +6,15 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../../src-shared/config/run-config';
 import type { EpochMetrics } from '../../src-shared/metrics';
-import { checkpointName, inspectCheckpoint, listCheckpoints, loadCheckpointInto, modelWeightsSha256, rotateCheckpoints, saveCheckpoint } from '../../src-main/ml/checkpoint';
+import {
+  checkpointName,
+  inspectCheckpoint,
+  listCheckpoints,
+  loadCheckpointInto,
+  modelWeightsSha256,
+  rotateCheckpoints,
+  saveCheckpoint,
+} from '../../src-main/ml/checkpoint';
 import { readCheckpointFile } from '../../src-main/ml/checkpoint-file';
 import { createModel, type Model } from '../../src-main/ml/models/index';
 import { tempDir } from '../helpers/samples';
@@ -14,7 +22,21 @@ import { tempDir } from '../helpers/samples';
 const cfg = resolveRunConfig([{ model: { numClasses: 4, widthMultiplier: 1 / 32 }, train: { epochs: 3 } }]);
 
 function metrics(epoch: number, valTop1: number | null): EpochMetrics {
-  return { epoch, trainLoss: 1, trainTop1: 10, trainTop5: 50, valLoss: 1, valTop1, valTop5: 60, lr: 0.001, momentum: 0.9, imagesPerSec: 1, epochSeconds: 1, skippedFiles: 0, imageSize: 32 };
+  return {
+    epoch,
+    trainLoss: 1,
+    trainTop1: 10,
+    trainTop5: 50,
+    valLoss: 1,
+    valTop1,
+    valTop5: 60,
+    lr: 0.001,
+    momentum: 0.9,
+    imagesPerSec: 1,
+    epochSeconds: 1,
+    skippedFiles: 0,
+    imageSize: 32,
+  };
 }
 
 function save(model: Model, file: string, epoch: number, valTop1: number | null = 10, hooks?: { beforeRename?: (t: string) => void }) {
@@ -60,7 +82,17 @@ describe('checkpoint files', () => {
     expect(saved.weightsSha256).toBe(modelWeightsSha256(a));
 
     const info = await inspectCheckpoint(file);
-    expect(info).toMatchObject({ epoch: 2, step: 10, arch: 'resnet50', numClasses: 4, widthMultiplier: 1 / 32, trainableParams: a.trainableParams, weightsSha256: saved.weightsSha256, bytes: fs.statSync(file).size, sha256: saved.sha256 });
+    expect(info).toMatchObject({
+      epoch: 2,
+      step: 10,
+      arch: 'resnet50',
+      numClasses: 4,
+      widthMultiplier: 1 / 32,
+      trainableParams: a.trainableParams,
+      weightsSha256: saved.weightsSha256,
+      bytes: fs.statSync(file).size,
+      sha256: saved.sha256,
+    });
     expect(info.metrics?.valTop1).toBe(10);
     expect(info.config.model.numClasses).toBe(4);
 
@@ -104,10 +136,14 @@ describe('checkpoint files', () => {
     save(src, file, 1);
     const other = createModel({ ...cfg.model, numClasses: 5 }, 3);
     const sha = modelWeightsSha256(other);
-    expect(() => loadCheckpointInto(file, other)).toThrow(expect.objectContaining({ code: 'CHECKPOINT_MISMATCH', message: expect.stringContaining('numClasses 4 vs 5') }));
+    expect(() => loadCheckpointInto(file, other)).toThrow(
+      expect.objectContaining({ code: 'CHECKPOINT_MISMATCH', message: expect.stringContaining('numClasses 4 vs 5') }),
+    );
     expect(modelWeightsSha256(other)).toBe(sha);
     const wider = createModel({ ...cfg.model, widthMultiplier: 1 / 16 }, 3);
-    expect(() => loadCheckpointInto(file, wider)).toThrow(expect.objectContaining({ code: 'CHECKPOINT_MISMATCH', message: expect.stringContaining('widthMultiplier') }));
+    expect(() => loadCheckpointInto(file, wider)).toThrow(
+      expect.objectContaining({ code: 'CHECKPOINT_MISMATCH', message: expect.stringContaining('widthMultiplier') }),
+    );
     [src, other, wider].forEach((m) => m.dispose());
   });
 

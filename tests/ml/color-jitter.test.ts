@@ -78,7 +78,10 @@ describe('golden: torchvision adjust_* and ColorJitter.forward', () => {
 
     it(`${implName}: all cases in one batch give the same results (grouping by op order, passthrough, reassembly)`, () => {
       const x = input(golden.cases.map((c) => c.image));
-      const y = apply(x, golden.cases.map((c) => c.draw));
+      const y = apply(
+        x,
+        golden.cases.map((c) => c.draw),
+      );
       const out = y.dataSync();
       golden.cases.forEach((c, k) => {
         const diff = maxAbsDiff(out.subarray(k * H * W * 3, (k + 1) * H * W * 3), c.expected);
@@ -107,7 +110,12 @@ describe('golden: torchvision adjust_* and ColorJitter.forward', () => {
     const data = new Uint8Array(cases.length * H * W * 3);
     cases.forEach((c, k) => data.set(golden.images[c.image].hwc, k * H * W * 3));
     const before = tf.memory().numTensors;
-    const y = prepareImages(data, [cases.length, H, W], cases.map((c) => c.draw), { mean: golden.mean, std: golden.std });
+    const y = prepareImages(
+      data,
+      [cases.length, H, W],
+      cases.map((c) => c.draw),
+      { mean: golden.mean, std: golden.std },
+    );
     const out = y.dataSync();
     cases.forEach((c, k) => {
       const diff = maxAbsDiff(out.subarray(k * H * W * 3, (k + 1) * H * W * 3), c.normalized!);
@@ -232,7 +240,10 @@ describe('prepareBatch', () => {
   it('p = 0 or all-zero ranges: train batches equal validation batches exactly', () => {
     const img = pixels(5, 2);
     const val = prepareBatch(batchOf([0, 1, 2, 3, 4], img), { train: false, augment, seed: 1 });
-    for (const colorJitter of [{ ...augment.colorJitter, p: 0 }, { brightness: 0, contrast: 0, saturation: 0, hue: 0, p: 1 }]) {
+    for (const colorJitter of [
+      { ...augment.colorJitter, p: 0 },
+      { brightness: 0, contrast: 0, saturation: 0, hue: 0, p: 1 },
+    ]) {
       const t = prepareBatch(batchOf([0, 1, 2, 3, 4], img), { train: true, augment: { ...augment, colorJitter }, seed: 1 });
       expect(maxAbsDiff(t.dataSync(), val.dataSync())).toBe(0);
       t.dispose();

@@ -118,7 +118,14 @@ describe('padded convolution', () => {
     ]) {
       const x = tf.randomNormal([n, h, h, ci], 0, 1, 'float32', 1) as tf.Tensor4D;
       const w = tf.randomNormal([k, k, ci, co], 0, 1, 'float32', 2) as tf.Tensor4D;
-      const padArg = pad ? ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]) : 'valid';
+      const padArg = pad
+        ? ([
+            [0, 0],
+            [pad, pad],
+            [pad, pad],
+            [0, 0],
+          ] as [[number, number], [number, number], [number, number], [number, number]])
+        : 'valid';
       const ref = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, padArg))))([x, w]);
       expect(tf.getBackend()).toBe('cpu');
       const fast = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(conv2dPadded(a as tf.Tensor4D, b as tf.Tensor4D, s, pad))))([x, w]);
@@ -178,12 +185,15 @@ describe('ResNet-50 matches PyTorch (golden fixture)', () => {
     const stats: BnBatchStat[] = [];
     let logits: tf.Tensor | null = null;
     const trainable = m.vars.filter((v) => v.trainable);
-    const { value, grads } = tf.variableGrads(() => {
-      const out = m.forward(x, true, stats);
-      logits = tf.keep(out);
-      stats.forEach((s) => (tf.keep(s.mean), tf.keep(s.variance)));
-      return crossEntropy(out, labels, g.labelSmoothing);
-    }, trainable.map((v) => v.variable));
+    const { value, grads } = tf.variableGrads(
+      () => {
+        const out = m.forward(x, true, stats);
+        logits = tf.keep(out);
+        stats.forEach((s) => (tf.keep(s.mean), tf.keep(s.variance)));
+        return crossEntropy(out, labels, g.labelSmoothing);
+      },
+      trainable.map((v) => v.variable),
+    );
     expectClose((logits as unknown as tf.Tensor).dataSync(), g.trainLogits, 1e-4, 1e-3, 'train logits');
     expectClose(value.dataSync(), [g.trainLoss], 1e-5, 1e-4, 'loss');
     // reference = torch float64; tolerance scaled by torch float32's own error on that tensor

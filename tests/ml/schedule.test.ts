@@ -79,9 +79,16 @@ describe('onecycle = torch.optim.lr_scheduler.OneCycleLR', () => {
   }
 
   it('is exhausted at step N: the (N+1)-th optimizer step has no lr (SCHEDULE_EXHAUSTED, PyTorch message)', () => {
-    const s = createSchedule({ ...ScheduleSchema.parse({ policy: 'onecycle', maxLr: 0.01 }) }, { totalSteps: 7, stepsPerEpoch: 1, baseLr: 0.1, baseMomentum: 0.9 });
+    const s = createSchedule(
+      { ...ScheduleSchema.parse({ policy: 'onecycle', maxLr: 0.01 }) },
+      { totalSteps: 7, stepsPerEpoch: 1, baseLr: 0.1, baseMomentum: 0.9 },
+    );
     expect(s.at(6).lr).toBeGreaterThan(0);
-    expect(thrown(() => s.at(7))).toEqual({ code: 'SCHEDULE_EXHAUSTED', message: 'Tried to step 8 times. The specified number of total steps is 7', field: 'step' });
+    expect(thrown(() => s.at(7))).toEqual({
+      code: 'SCHEDULE_EXHAUSTED',
+      message: 'Tried to step 8 times. The specified number of total steps is 7',
+      field: 'step',
+    });
     expect(thrown(() => s.at(100)).code).toBe('SCHEDULE_EXHAUSTED');
     expect(thrown(() => s.at(-1)).code).toBe('INVALID_ARGUMENT');
     expect(thrown(() => s.at(1.5)).code).toBe('INVALID_ARGUMENT');
@@ -94,10 +101,24 @@ describe('onecycle = torch.optim.lr_scheduler.OneCycleLR', () => {
   });
 
   it('refuses pctStart × totalSteps = 1 (PyTorch divides by zero at step 0), naming schedule.pctStart', () => {
-    const py = thrown(() => createSchedule(ScheduleSchema.parse({ policy: 'onecycle', maxLr: 0.01, pctStart: 0.1 }), { totalSteps: 10, stepsPerEpoch: 1, baseLr: 0.1, baseMomentum: 0.9 }));
+    const py = thrown(() =>
+      createSchedule(ScheduleSchema.parse({ policy: 'onecycle', maxLr: 0.01, pctStart: 0.1 }), {
+        totalSteps: 10,
+        stepsPerEpoch: 1,
+        baseLr: 0.1,
+        baseMomentum: 0.9,
+      }),
+    );
     expect(py).toMatchObject({ code: 'INVALID_CONFIG', field: 'schedule.pctStart' });
     expect(py.message).toMatch(/ZeroDivisionError/);
-    const three = thrown(() => createSchedule(ScheduleSchema.parse({ policy: 'onecycle', maxLr: 0.01, pctStart: 0.2, threePhase: true }), { totalSteps: 5, stepsPerEpoch: 1, baseLr: 0.1, baseMomentum: 0.9 }));
+    const three = thrown(() =>
+      createSchedule(ScheduleSchema.parse({ policy: 'onecycle', maxLr: 0.01, pctStart: 0.2, threePhase: true }), {
+        totalSteps: 5,
+        stepsPerEpoch: 1,
+        baseLr: 0.1,
+        baseMomentum: 0.9,
+      }),
+    );
     expect(three.field).toBe('schedule.pctStart');
   });
 });
@@ -126,7 +147,12 @@ describe('step and cosine policies = PyTorch StepLR / LinearLR + CosineAnnealing
   });
 
   it('cosine warm-up starts at lr/W and reaches lr at its last step', () => {
-    const s = createSchedule(ScheduleSchema.parse({ policy: 'cosine', warmupEpochs: 1, minLr: 0 }), { totalSteps: 30, stepsPerEpoch: 10, baseLr: 0.2, baseMomentum: 0.9 });
+    const s = createSchedule(ScheduleSchema.parse({ policy: 'cosine', warmupEpochs: 1, minLr: 0 }), {
+      totalSteps: 30,
+      stepsPerEpoch: 10,
+      baseLr: 0.2,
+      baseMomentum: 0.9,
+    });
     expect(s.at(0).lr).toBeCloseTo(0.02, 15);
     expect(s.at(9).lr).toBe(0.2);
     expect(s.at(10).lr).toBe(0.2);

@@ -31,7 +31,11 @@ beforeAll(async () => {
 });
 
 function makeVars(c: SgdCase): OptimizerVar[] {
-  return Object.entries(c.shapes).map(([name, shape]) => ({ name, variable: tf.variable(tf.tensor(c.init[name], shape, 'float32'), true, `${c.name}/${name}/${Math.random()}`), decay: c.decay[name] }));
+  return Object.entries(c.shapes).map(([name, shape]) => ({
+    name,
+    variable: tf.variable(tf.tensor(c.init[name], shape, 'float32'), true, `${c.name}/${name}/${Math.random()}`),
+    decay: c.decay[name],
+  }));
 }
 
 function gradsAt(c: SgdCase, s: number): Record<string, tf.Tensor> {
@@ -133,8 +137,14 @@ describe('SGD = torch.optim.SGD', () => {
     opt.step(g, 0.1, 0.9);
     tf.dispose(Object.values(g));
     const before = opt.getState();
-    expect(thrown(() => opt.setState({ 'conv.kernel': new Float32Array(6), 'layer9.w': new Float32Array(3) }))).toMatchObject({ code: 'CHECKPOINT_MISMATCH', field: 'layer9.w' });
-    expect(thrown(() => opt.setState([{ name: 'bn.gamma', shape: [5], data: new Float32Array(5) }]))).toMatchObject({ code: 'CHECKPOINT_MISMATCH', field: 'bn.gamma' });
+    expect(thrown(() => opt.setState({ 'conv.kernel': new Float32Array(6), 'layer9.w': new Float32Array(3) }))).toMatchObject({
+      code: 'CHECKPOINT_MISMATCH',
+      field: 'layer9.w',
+    });
+    expect(thrown(() => opt.setState([{ name: 'bn.gamma', shape: [5], data: new Float32Array(5) }]))).toMatchObject({
+      code: 'CHECKPOINT_MISMATCH',
+      field: 'bn.gamma',
+    });
     expect(opt.getState()).toEqual(before);
     opt.dispose();
     for (const v of vars) v.variable.dispose();
@@ -142,7 +152,10 @@ describe('SGD = torch.optim.SGD', () => {
 
   it('rejects Nesterov without momentum or with dampening, and gradients of unknown variables', () => {
     const vars = makeVars(golden.cases[0]);
-    expect(thrown(() => createSgd(OptimizerSchema.parse({ nesterov: true, dampening: 0.1 }), vars))).toMatchObject({ code: 'INVALID_CONFIG', field: 'optimizer.nesterov' });
+    expect(thrown(() => createSgd(OptimizerSchema.parse({ nesterov: true, dampening: 0.1 }), vars))).toMatchObject({
+      code: 'INVALID_CONFIG',
+      field: 'optimizer.nesterov',
+    });
     expect(thrown(() => createSgd(OptimizerSchema.parse({ nesterov: true, momentum: 0 }), vars)).field).toBe('optimizer.nesterov');
     const opt = createSgd(OptimizerSchema.parse({}), vars);
     const g = tf.zeros([3]);

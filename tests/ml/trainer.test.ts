@@ -93,7 +93,14 @@ describe('Trainer', () => {
     expect(b1.epochs[0]).toEqual({ ...a.epochs[0], imagesPerSec: b1.epochs[0].imagesPerSec, epochSeconds: b1.epochs[0].epochSeconds });
 
     const resumedSteps: StepEvent[] = [];
-    const resumed = await Trainer.create({ config: config(), source: src, checkpointDir: tempDir(), resumeFrom: b1.lastCheckpoint!, resumeMode: 'exact', events: { onStep: (p) => resumedSteps.push(p) } });
+    const resumed = await Trainer.create({
+      config: config(),
+      source: src,
+      checkpointDir: tempDir(),
+      resumeFrom: b1.lastCheckpoint!,
+      resumeMode: 'exact',
+      events: { onStep: (p) => resumedSteps.push(p) },
+    });
     expect(resumed.startEpoch).toBe(2);
     const b2 = await resumed.run();
     resumed.dispose();
@@ -175,15 +182,28 @@ describe('Trainer', () => {
 
     // wrong class count: a clear error, nothing trains
     const five = await createMemoryBatchSource({ classes: 5, perClass: 1, size: 32, batchSize: 2, seed: 3 });
-    await expect(Trainer.create({ config: config({ model: { numClasses: 5 } }), source: five, checkpointDir: tempDir(), resumeFrom: r1.lastCheckpoint!, resumeMode: 'fork' })).rejects.toMatchObject({
+    await expect(
+      Trainer.create({
+        config: config({ model: { numClasses: 5 } }),
+        source: five,
+        checkpointDir: tempDir(),
+        resumeFrom: r1.lastCheckpoint!,
+        resumeMode: 'fork',
+      }),
+    ).rejects.toMatchObject({
       code: 'CHECKPOINT_MISMATCH',
       message: expect.stringContaining('numClasses 4 vs 5'),
     });
-    await expect(Trainer.create({ config: config({ train: { epochs: 1 } }), source: src, checkpointDir: tempDir(), resumeFrom: r1.lastCheckpoint!, resumeMode: 'fork' })).rejects.toMatchObject({
+    await expect(
+      Trainer.create({ config: config({ train: { epochs: 1 } }), source: src, checkpointDir: tempDir(), resumeFrom: r1.lastCheckpoint!, resumeMode: 'fork' }),
+    ).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
       field: 'train.epochs',
     });
-    await expect(Trainer.create({ config: config(), source: five, checkpointDir: tempDir() })).rejects.toMatchObject({ code: 'INVALID_CONFIG', field: 'model.numClasses' });
+    await expect(Trainer.create({ config: config(), source: five, checkpointDir: tempDir() })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      field: 'model.numClasses',
+    });
   });
 
   it('pauses and resumes at step boundaries, applies augmentation changes from the returned step, stops', async () => {
@@ -229,7 +249,11 @@ describe('Trainer', () => {
 
   it('stops a diverging run with DIVERGED naming optimizer.lr, keeping the last good checkpoint the newest', async () => {
     const dir = tempDir();
-    const good = await Trainer.create({ config: config({ train: { epochs: 1 }, schedule: { policy: 'constant' } }), source: await source(), checkpointDir: dir });
+    const good = await Trainer.create({
+      config: config({ train: { epochs: 1 }, schedule: { policy: 'constant' } }),
+      source: await source(),
+      checkpointDir: dir,
+    });
     await good.run();
     good.dispose();
     const before = fs.readdirSync(dir).sort();
@@ -249,6 +273,11 @@ describe('Trainer', () => {
     t.dispose();
     expect(err).toMatchObject({ code: 'DIVERGED', field: 'optimizer.lr' });
     expect(err!.message).toMatch(/epoch 2/);
-    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.ckpt')).sort()).toEqual(before);
+    expect(
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.ckpt'))
+        .sort(),
+    ).toEqual(before);
   });
 });

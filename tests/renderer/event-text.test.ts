@@ -8,7 +8,9 @@ describe('run event text', () => {
     expect(describeEvent({ kind: 'note', data: { backend: 'cpu', reason: 'tfjs-node is not installed; using pure-JS CPU', gpu: null } })).toBe(
       'backend cpu — tfjs-node is not installed; using pure-JS CPU',
     );
-    expect(describeEvent({ kind: 'note', data: { backend: 'tensorflow-gpu', reason: 'CUDA found', gpu: 'NVIDIA H100' } })).toBe('backend tensorflow-gpu — CUDA found (GPU: NVIDIA H100)');
+    expect(describeEvent({ kind: 'note', data: { backend: 'tensorflow-gpu', reason: 'CUDA found', gpu: 'NVIDIA H100' } })).toBe(
+      'backend tensorflow-gpu — CUDA found (GPU: NVIDIA H100)',
+    );
     expect(describeEvent({ kind: 'note', data: { message: 'dataset re-indexed' } })).toBe('dataset re-indexed');
     expect(describeEvent({ kind: 'note', data: {} })).toBeNull();
   });
@@ -27,7 +29,9 @@ describe('run event text', () => {
       { field: 'optimizer.lr', from: 0.1, to: 0.005 },
       { field: 'train.epochs', from: 3, to: 2 },
     ];
-    expect(describeEvent({ kind: 'fork', data: { parentRunId: 1, forkEpoch: 1, diff } })).toBe('from #1 at epoch 1: optimizer.lr: 0.1 → 0.005, train.epochs: 3 → 2');
+    expect(describeEvent({ kind: 'fork', data: { parentRunId: 1, forkEpoch: 1, diff } })).toBe(
+      'from #1 at epoch 1: optimizer.lr: 0.1 → 0.005, train.epochs: 3 → 2',
+    );
     expect(describeEvent({ kind: 'fork', data: { parentRunId: 4, forkEpoch: 2, diff: [] } })).toBe('from #4 at epoch 2: same settings');
   });
 

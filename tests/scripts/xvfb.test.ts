@@ -88,7 +88,11 @@ describe('scripts/ec2/start-x-vnc.sh', () => {
     delete env.DISPLAY;
     delete env.WAYLAND_DISPLAY;
     let out = '';
-    script = spawn('bash', [SCRIPT, '--display', `:${display}`, '--geometry', '1280x800x24', '--rfbport', String(rfbport)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    script = spawn('bash', [SCRIPT, '--display', `:${display}`, '--geometry', '1280x800x24', '--rfbport', String(rfbport)], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     script.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     script.stderr!.on('data', (d: Buffer) => (out += d.toString()));
 

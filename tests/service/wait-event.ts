@@ -1,7 +1,12 @@
 // Waits for a service event matching a predicate (subscribe BEFORE triggering what emits it).
 import type { EventName, EventPayload, ServiceApi } from '../../src-shared/api/contract';
 
-export function waitEvent<E extends EventName>(api: Pick<ServiceApi, 'on'>, event: E, pred: (p: EventPayload<E>) => boolean = () => true, timeoutMs = 150_000): Promise<EventPayload<E>> {
+export function waitEvent<E extends EventName>(
+  api: Pick<ServiceApi, 'on'>,
+  event: E,
+  pred: (p: EventPayload<E>) => boolean = () => true,
+  timeoutMs = 150_000,
+): Promise<EventPayload<E>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();

@@ -48,7 +48,12 @@ function openWs(query: string, headers: Record<string, string> = {}): Promise<{ 
   });
 }
 
-function wsCall(ws: WebSocket, id: number, command: string, params: unknown): Promise<{ ok: boolean; result?: unknown; error?: { code: string; message: string; field?: string } }> {
+function wsCall(
+  ws: WebSocket,
+  id: number,
+  command: string,
+  params: unknown,
+): Promise<{ ok: boolean; result?: unknown; error?: { code: string; message: string; field?: string } }> {
   return new Promise((resolve) => {
     const onMessage = (data: WebSocket.RawData) => {
       const msg = JSON.parse(String(data));
@@ -163,7 +168,10 @@ describe('WebSocket /ws', () => {
   });
 
   it('with the token (query or cookie) carries the typed API; bad input gets typed errors', async () => {
-    for (const [query, headers] of [[`?token=${TOKEN}`, { origin: `http://127.0.0.1:${port}` }], ['', { cookie: `workstation_token=${TOKEN}` }]] as const) {
+    for (const [query, headers] of [
+      [`?token=${TOKEN}`, { origin: `http://127.0.0.1:${port}` }],
+      ['', { cookie: `workstation_token=${TOKEN}` }],
+    ] as const) {
       const opened = await openWs(query, headers);
       expect('ws' in opened).toBe(true);
       const ws = (opened as { ws: WebSocket }).ws;
@@ -189,7 +197,9 @@ describe('workstation serve', () => {
 
   it('prints its token URL first, answers on it, and exits 0 on SIGTERM', async () => {
     const dir = tempDir('serve-');
-    const proc = spawn(process.execPath, [bin, 'serve', '--port', '0', '--db', path.join(dir, 's.db'), '--data-dir', path.join(dir, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [bin, 'serve', '--port', '0', '--db', path.join(dir, 's.db'), '--data-dir', path.join(dir, 'data')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const firstLine = await new Promise<string>((resolve, reject) => {
@@ -221,7 +231,9 @@ describe('workstation serve', () => {
 
   it('refuses a non-loopback --host without --allow-remote, saying why', async () => {
     const dir = tempDir('serve-remote-');
-    const proc = spawn(process.execPath, [bin, 'serve', '--host', '0.0.0.0', '--db', path.join(dir, 's.db'), '--data-dir', path.join(dir, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [bin, 'serve', '--host', '0.0.0.0', '--db', path.join(dir, 's.db'), '--data-dir', path.join(dir, 'data')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));

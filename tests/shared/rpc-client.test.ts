@@ -45,7 +45,9 @@ const logLine = (message: string) => ({ level: 'info', message, runId: null, at:
 describe('shared RPC client', () => {
   it('sends request envelopes and resolves with the result checked against the contract', async () => {
     const { client, received } = createPair((req) =>
-      req.command === 'runs.updateAugment' ? { ok: true, result: { effectiveFromStep: 120, extra: 'stripped by the schema' } } : { ok: true, result: { deleted: true } },
+      req.command === 'runs.updateAugment'
+        ? { ok: true, result: { effectiveFromStep: 120, extra: 'stripped by the schema' } }
+        : { ok: true, result: { deleted: true } },
     );
     const [a, b] = await Promise.all([
       client.call('runs.updateAugment', { runId: 3, patch: { hflip: 0 } }),
@@ -71,7 +73,8 @@ describe('shared RPC client', () => {
     const second = client.call('runs.updateAugment', { runId: 2, patch: {} });
     await flush();
     expect(client.pendingCount).toBe(2);
-    for (const req of [...held].reverse()) push({ type: 'response', id: req.id, ok: true, result: { effectiveFromStep: (req.params as { runId: number }).runId * 100 } });
+    for (const req of [...held].reverse())
+      push({ type: 'response', id: req.id, ok: true, result: { effectiveFromStep: (req.params as { runId: number }).runId * 100 } });
     expect(await first).toEqual({ effectiveFromStep: 100 });
     expect(await second).toEqual({ effectiveFromStep: 200 });
   });
@@ -102,7 +105,10 @@ describe('shared RPC client', () => {
       req.command === 'runs.list' ? { ok: false, error: { name: 'Error', code: 'EWHATEVER', message: 'disk on fire' } } : { ok: false, error: undefined },
     );
     expect(await client.call('runs.list', {}).catch((e: unknown) => e)).toMatchObject({ code: 'INTERNAL', message: 'disk on fire' });
-    expect(await client.call('state.get', {}).catch((e: unknown) => e)).toMatchObject({ code: 'INTERNAL', message: 'state.get: the service reported an error without details' });
+    expect(await client.call('state.get', {}).catch((e: unknown) => e)).toMatchObject({
+      code: 'INTERNAL',
+      message: 'state.get: the service reported an error without details',
+    });
   });
 
   it('delivers valid events and drops invalid ones, reporting them', async () => {
@@ -177,7 +183,10 @@ describe('shared RPC client', () => {
       },
     });
     expect(await client.call('state.get', {}).catch((e: unknown) => e)).toMatchObject({ code: 'INTERNAL', message: 'not connected' });
-    expect(await client.call('runs.list', {}).catch((e: unknown) => e)).toMatchObject({ code: 'INTERNAL', message: 'runs.list: could not reach the training service: socket closed' });
+    expect(await client.call('runs.list', {}).catch((e: unknown) => e)).toMatchObject({
+      code: 'INTERNAL',
+      message: 'runs.list: could not reach the training service: socket closed',
+    });
     expect(await client.call('runs.explode' as 'runs.list', {}).catch((e: unknown) => e)).toMatchObject({ code: 'INVALID_COMMAND', field: 'command' });
     expect(client.pendingCount).toBe(0);
   });

@@ -40,7 +40,17 @@ describe('run config resolution', () => {
   });
 
   it('follows the progressive resizing schedule per epoch', () => {
-    const c = resolveRunConfig([{ data: { trainSize: 128, trainSizeSchedule: [{ epoch: 5, size: 192 }, { epoch: 3, size: 160 }] } }]);
+    const c = resolveRunConfig([
+      {
+        data: {
+          trainSize: 128,
+          trainSizeSchedule: [
+            { epoch: 5, size: 192 },
+            { epoch: 3, size: 160 },
+          ],
+        },
+      },
+    ]);
     expect([1, 2, 3, 4, 5, 9].map((e) => trainSizeForEpoch(c.data, e))).toEqual([128, 128, 160, 160, 192, 192]);
   });
 

@@ -22,7 +22,8 @@ afterEach(() => {
   while (opened.length) opened.pop()!.close();
 });
 
-const bar = (e: number, loss: string, t1: string, t5: string, tail = '10010/10010 [55:03<00:00, 3.03it/s]') => `Epoch ${e} | Loss: ${loss} | Top-1 Acc: ${t1} | Top-5 Acc: ${t5}: 100%|██████████| ${tail}`;
+const bar = (e: number, loss: string, t1: string, t5: string, tail = '10010/10010 [55:03<00:00, 3.03it/s]') =>
+  `Epoch ${e} | Loss: ${loss} | Top-1 Acc: ${t1} | Top-5 Acc: ${t5}: 100%|██████████| ${tail}`;
 const test = (l: string, t1: string, t5: string) => `Test Loss: ${l}, Top-1 Accuracy: ${t1}, Top-5 Accuracy: ${t5}`;
 
 describe('importLog on the seed fixture (39 epochs, resumed at 20 and 30)', () => {
@@ -48,7 +49,9 @@ describe('importLog on the seed fixture (39 epochs, resumed at 20 and 30)', () =
       ['completed', 2, 29, 39],
     ]);
     expect(store.runs.config(3)).toEqual({ imported: true, source: FIXTURE });
-    expect(store.events.list(2)).toEqual([expect.objectContaining({ kind: 'fork', epoch: 20, data: expect.objectContaining({ parentRunId: 1, forkEpoch: 19, line: 94 }) })]);
+    expect(store.events.list(2)).toEqual([
+      expect.objectContaining({ kind: 'fork', epoch: 20, data: expect.objectContaining({ parentRunId: 1, forkEpoch: 19, line: 94 }) }),
+    ]);
   });
 
   it('reads the values of the bars (last carriage-return segment), test lines and a wrapped line', () => {
@@ -72,16 +75,37 @@ describe('importLog on the seed fixture (39 epochs, resumed at 20 and 30)', () =
       imageSize: NaN,
     });
     // epoch 12's bar was wrapped by the terminal across lines 47-48
-    expect(root[11]).toMatchObject({ epoch: 12, trainLoss: 2.8498, trainTop1: 50.95, trainTop5: 76.46, valTop1: 54.91, epochSeconds: 54 * 60 + 52, imagesPerSec: 3.04 * 128 });
+    expect(root[11]).toMatchObject({
+      epoch: 12,
+      trainLoss: 2.8498,
+      trainTop1: 50.95,
+      trainTop5: 76.46,
+      valTop1: 54.91,
+      epochSeconds: 54 * 60 + 52,
+      imagesPerSec: 3.04 * 128,
+    });
     const last = store.metrics.epochs(3).at(-1)!;
-    expect(last).toMatchObject({ epoch: 39, trainLoss: 1.8946, trainTop1: 74.81, trainTop5: 92.01, valLoss: 1.203, valTop1: 70.27, valTop5: 89.65, epochSeconds: 54 * 60 + 29 });
+    expect(last).toMatchObject({
+      epoch: 39,
+      trainLoss: 1.8946,
+      trainTop1: 74.81,
+      trainTop5: 92.01,
+      valLoss: 1.203,
+      valTop1: 70.27,
+      valTop5: 89.65,
+      epochSeconds: 54 * 60 + 29,
+    });
   });
 
   it('exports the lineage of the last experiment as one 39-epoch series ending at 70.27', () => {
     const store = open();
     const { runs } = importLog(store, fs.readFileSync(FIXTURE, 'utf8'), { source: FIXTURE });
     const out = exportCsv(store, runs[2].id, { lineage: true });
-    const rows = out.csv.trimEnd().split('\r\n').slice(1).map((l) => l.split(','));
+    const rows = out.csv
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((l) => l.split(','));
     expect(out.rows).toBe(39);
     expect(rows.map((r) => Number(r[2]))).toEqual(Array.from({ length: 39 }, (_, i) => i + 1));
     expect(rows.map((r) => r[0]).join('')).toBe('1'.repeat(19) + '2'.repeat(10) + '3'.repeat(10));
@@ -89,10 +113,17 @@ describe('importLog on the seed fixture (39 epochs, resumed at 20 and 30)', () =
     expect(rows[0].slice(3, 10)).toEqual(['4.1308', '18.95', '40.25', '3.4872', '26.32', '51.94', '-7.37']);
   });
 
-  it("travels the API: unknown lr, momentum and image size are NaN in memory and null on the JSON wire", () => {
+  it('travels the API: unknown lr, momentum and image size are NaN in memory and null on the JSON wire', () => {
     const store = open();
     importLog(store, fs.readFileSync(FIXTURE, 'utf8'), { source: FIXTURE });
-    const detail = { run: store.runs.get(1)!, config: store.runs.config(1), epochs: store.metrics.epochs(1), steps: store.metrics.steps(1), checkpoints: store.checkpoints.list(1), events: store.events.list(1) };
+    const detail = {
+      run: store.runs.get(1)!,
+      config: store.runs.config(1),
+      epochs: store.metrics.epochs(1),
+      steps: store.metrics.steps(1),
+      checkpoints: store.checkpoints.list(1),
+      events: store.events.list(1),
+    };
     const schema = COMMANDS['runs.get'].result;
     expect(schema.safeParse(detail).success).toBe(true); // service side: NaN
     const wire = JSON.parse(JSON.stringify(detail));

@@ -71,7 +71,10 @@ describe('schema and migrations', () => {
     const raw = new Database(dbPath, { readonly: true });
     expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r: any) => r.name);
+    const tables = raw
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .all()
+      .map((r: any) => r.name);
     expect(tables).toEqual(expect.arrayContaining(['checkpoints', 'epoch_metrics', 'events', 'runs', 'step_samples']));
     raw.close();
   });
@@ -79,7 +82,7 @@ describe('schema and migrations', () => {
   it('upgrades a database at version 0 (created before any migration) and keeps its other content', () => {
     const dbPath = path.join(tempDir('ws-store-'), 'old.db');
     const raw = new Database(dbPath);
-    raw.exec('CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES (\'kept\')');
+    raw.exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('kept')");
     expect(raw.pragma('user_version', { simple: true })).toBe(0);
     raw.close();
     const store = open(dbPath);
@@ -112,7 +115,11 @@ describe('schema and migrations', () => {
     expect(db1.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeUndefined();
     db1.close();
 
-    const addNotes: Migration = { version: MIGRATIONS.length + 1, name: 'run-notes', up: (db) => db.exec("ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''") };
+    const addNotes: Migration = {
+      version: MIGRATIONS.length + 1,
+      name: 'run-notes',
+      up: (db) => db.exec("ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''"),
+    };
     const db2 = openDatabase(dbPath);
     expect(migrate(db2, [...MIGRATIONS, addNotes], dbPath)).toBe(MIGRATIONS.length + 1);
     expect(db2.prepare('SELECT name, notes FROM runs').all()).toEqual([{ name: 'baseline', notes: '' }]);
@@ -126,7 +133,13 @@ describe('schema and migrations', () => {
     raw.exec('CREATE TABLE runs_v9 (id INTEGER)');
     raw.pragma(`user_version = ${SCHEMA_VERSION + 7}`);
     raw.close();
-    expectError(() => openStore(dbPath), 'DB_VERSION', new RegExp(`${dbPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} has schema version ${SCHEMA_VERSION + 7}, this build understands up to ${SCHEMA_VERSION}; upgrade the app`));
+    expectError(
+      () => openStore(dbPath),
+      'DB_VERSION',
+      new RegExp(
+        `${dbPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} has schema version ${SCHEMA_VERSION + 7}, this build understands up to ${SCHEMA_VERSION}; upgrade the app`,
+      ),
+    );
     const check = new Database(dbPath, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 7);
     expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'runs'").get()).toBeUndefined();
@@ -146,7 +159,20 @@ describe('runs', () => {
     const a = newRun(store, 'baseline');
     const b = newRun(store, 'baseline', { seed: 8, backend: 'tensorflow', host: 'gpu-box' });
     const c = newRun(store, '42');
-    expect(a).toMatchObject({ id: 1, name: 'baseline', status: 'queued', parentRunId: null, forkEpoch: null, seed: 7, targetEpochs: 40, lastEpoch: null, bestValTop1: null, startedAt: null, endedAt: null, error: null });
+    expect(a).toMatchObject({
+      id: 1,
+      name: 'baseline',
+      status: 'queued',
+      parentRunId: null,
+      forkEpoch: null,
+      seed: 7,
+      targetEpochs: 40,
+      lastEpoch: null,
+      bestValTop1: null,
+      startedAt: null,
+      endedAt: null,
+      error: null,
+    });
     expect(b).toMatchObject({ backend: 'tensorflow', host: 'gpu-box', seed: 8 });
     expect(store.runs.get(2)).toEqual(b);
     expect(store.runs.get(99)).toBeUndefined();
@@ -282,7 +308,16 @@ describe('metrics', () => {
   it('keeps every step sample and reads them incrementally', () => {
     const store = open();
     const run = newRun(store);
-    const samples: StepSample[] = Array.from({ length: 500 }, (_, i) => ({ epoch: Math.floor(i / 100), step: i % 100, globalStep: i, loss: 7 - i / 100, top1: i / 10, lr: 0.1, momentum: 0.9, imagesPerSec: 300 + i }));
+    const samples: StepSample[] = Array.from({ length: 500 }, (_, i) => ({
+      epoch: Math.floor(i / 100),
+      step: i % 100,
+      globalStep: i,
+      loss: 7 - i / 100,
+      top1: i / 10,
+      lr: 0.1,
+      momentum: 0.9,
+      imagesPerSec: 300 + i,
+    }));
     store.metrics.addSteps(run.id, samples.slice(0, 250));
     store.metrics.addSteps(run.id, samples.slice(250));
     store.metrics.addSteps(run.id, []);
@@ -383,7 +418,10 @@ describe('crash safety', () => {
       outfile: childJs,
       logLevel: 'warning',
     });
-    const child = spawn(process.execPath, [childJs, dbPath], { env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [childJs, dbPath], {
+      env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stderr.on('data', (d) => (err += d));

@@ -53,7 +53,8 @@ const command: CommandSpec = {
   async run(args, io) {
     const params = parseAugmentParams(str(args, 'params'));
     const backend = str(args, 'backend')!;
-    if (!(BACKENDS as readonly string[]).includes(backend)) throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`, { field: 'backend' });
+    if (!(BACKENDS as readonly string[]).includes(backend))
+      throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`, { field: 'backend' });
     await selectBackend(backend as BackendRequest);
     const images = list(args, 'image').map((p) => path.resolve(io.cwd, p));
     const outDir = path.resolve(io.cwd, str(args, 'out')!);
@@ -69,8 +70,13 @@ const command: CommandSpec = {
     } else {
       for (const w of written) {
         const { crop, flip, jitter } = w.params;
-        const j = jitter && jitter.applied ? `jitter b${jitter.brightness.toFixed(3)} c${jitter.contrast.toFixed(3)} s${jitter.saturation.toFixed(3)} h${jitter.hue.toFixed(3)} [${jitter.order.join(' ')}]` : 'no jitter';
-        io.stdout(`${path.basename(w.file)}  ${path.basename(w.source)}  crop ${crop.width}×${crop.height}+${crop.x}+${crop.y}${flip ? '  flipped' : ''}  ${j}\n`);
+        const j =
+          jitter && jitter.applied
+            ? `jitter b${jitter.brightness.toFixed(3)} c${jitter.contrast.toFixed(3)} s${jitter.saturation.toFixed(3)} h${jitter.hue.toFixed(3)} [${jitter.order.join(' ')}]`
+            : 'no jitter';
+        io.stdout(
+          `${path.basename(w.file)}  ${path.basename(w.source)}  crop ${crop.width}×${crop.height}+${crop.x}+${crop.y}${flip ? '  flipped' : ''}  ${j}\n`,
+        );
       }
       io.stderr(`wrote ${written.length} samples to ${outDir}\n`);
     }

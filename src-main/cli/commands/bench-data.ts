@@ -28,13 +28,19 @@ const command: CommandSpec = {
     const images = num(args, 'images')!;
     const size = num(args, 'size')!;
     const inflight = num(args, 'inflight')!;
-    if (!Number.isInteger(images) || images < 1) throw new WorkstationError('INVALID_ARGUMENT', `--images must be a positive integer, got ${images}`, { field: 'images' });
-    if (!Number.isInteger(size) || size < 16 || size > 1024) throw new WorkstationError('INVALID_ARGUMENT', `--size must be an integer in 16..1024, got ${size}`, { field: 'size' });
-    if (!Number.isInteger(inflight) || inflight < 1 || inflight > 16) throw new WorkstationError('INVALID_ARGUMENT', `--inflight must be an integer in 1..16, got ${inflight}`, { field: 'inflight' });
+    if (!Number.isInteger(images) || images < 1)
+      throw new WorkstationError('INVALID_ARGUMENT', `--images must be a positive integer, got ${images}`, { field: 'images' });
+    if (!Number.isInteger(size) || size < 16 || size > 1024)
+      throw new WorkstationError('INVALID_ARGUMENT', `--size must be an integer in 16..1024, got ${size}`, { field: 'size' });
+    if (!Number.isInteger(inflight) || inflight < 1 || inflight > 16)
+      throw new WorkstationError('INVALID_ARGUMENT', `--inflight must be an integer in 1..16, got ${inflight}`, { field: 'inflight' });
     const requested = num(args, 'workers')!;
-    if (!Number.isInteger(requested) || requested < 0 || requested > 256) throw new WorkstationError('INVALID_ARGUMENT', `--workers must be an integer in 0..256, got ${requested}`, { field: 'workers' });
+    if (!Number.isInteger(requested) || requested < 0 || requested > 256)
+      throw new WorkstationError('INVALID_ARGUMENT', `--workers must be an integer in 0..256, got ${requested}`, { field: 'workers' });
     const modes = list(args, 'mode');
-    for (const m of modes) if (!MODES.includes(m as BenchMode)) throw new WorkstationError('INVALID_ARGUMENT', `--mode must be one of ${MODES.join(', ')}, got "${m}"`, { field: 'mode' });
+    for (const m of modes)
+      if (!MODES.includes(m as BenchMode))
+        throw new WorkstationError('INVALID_ARGUMENT', `--mode must be one of ${MODES.join(', ')}, got "${m}"`, { field: 'mode' });
     const dir = path.resolve(io.cwd, str(args, 'dir') ?? path.join(packageRoot(), '..', 'shared', 'data', 'imagenet-samples'));
     const workers = defaultWorkerCount(requested);
     const r = await benchData({
@@ -54,7 +60,10 @@ const command: CommandSpec = {
     const lines = [
       `images: ${r.files} files in ${r.dir}, repeated to ${images}; output ${size}x${size}; ${r.workers} worker(s); ${machine.cpus} cores (${machine.cpuModel}); node ${machine.node}; native JPEG addon: ${r.native ? 'yes' : 'no (sharp only)'}`,
       'mode                img/s total   img/s per worker   img/CPU-s   seconds   failed',
-      ...r.results.map((x) => `${x.mode.padEnd(18)}  ${x.imagesPerSec.toFixed(0).padStart(11)}   ${x.imagesPerSecPerWorker.toFixed(0).padStart(16)}   ${x.imagesPerCpuSecond.toFixed(0).padStart(9)}   ${x.seconds.toFixed(2).padStart(7)}   ${String(x.failed).padStart(6)}`),
+      ...r.results.map(
+        (x) =>
+          `${x.mode.padEnd(18)}  ${x.imagesPerSec.toFixed(0).padStart(11)}   ${x.imagesPerSecPerWorker.toFixed(0).padStart(16)}   ${x.imagesPerCpuSecond.toFixed(0).padStart(9)}   ${x.seconds.toFixed(2).padStart(7)}   ${String(x.failed).padStart(6)}`,
+      ),
     ];
     io.stdout(lines.join('\n') + '\n');
     return 0;

@@ -7,7 +7,8 @@ import { WorkstationError } from '../../../src-shared/errors';
 import { runBenchEngine } from '../../ml/bench-engine';
 
 function positive(name: string, v: number | undefined, integer = true): number {
-  if (v === undefined || !(v > 0) || (integer && !Number.isInteger(v))) throw new WorkstationError('INVALID_ARGUMENT', `--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`, { field: name });
+  if (v === undefined || !(v > 0) || (integer && !Number.isInteger(v)))
+    throw new WorkstationError('INVALID_ARGUMENT', `--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`, { field: name });
   return v;
 }
 
@@ -26,9 +27,11 @@ const command: CommandSpec = {
   },
   async run(args, io) {
     const backend = (str(args, 'backend') ?? 'auto') as BackendRequest;
-    if (!(BACKENDS as readonly string[]).includes(backend)) throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join('|')}, got "${backend}"`, { field: 'backend' });
+    if (!(BACKENDS as readonly string[]).includes(backend))
+      throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join('|')}, got "${backend}"`, { field: 'backend' });
     const warmup = num(args, 'warmup') ?? 1;
-    if (!Number.isInteger(warmup) || warmup < 0) throw new WorkstationError('INVALID_ARGUMENT', `--warmup must be an integer >= 0, got ${warmup}`, { field: 'warmup' });
+    if (!Number.isInteger(warmup) || warmup < 0)
+      throw new WorkstationError('INVALID_ARGUMENT', `--warmup must be an integer >= 0, got ${warmup}`, { field: 'warmup' });
     const size = positive('size', num(args, 'size'));
     if (size < 16) throw new WorkstationError('INVALID_ARGUMENT', `--size must be >= 16, got ${size}`, { field: 'size' });
     const classes = positive('classes', num(args, 'classes'));

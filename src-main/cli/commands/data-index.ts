@@ -50,7 +50,10 @@ const command: CommandSpec = {
     }
     const lines = [
       `dataset    ${result.root}${index.fromCache ? '  (from the index cache)' : ''}`,
-      `classes    ${result.classes}  (${index.classes.slice(0, 3).map((c) => `${c.wnid} ${c.name}`).join(', ')}${result.classes > 3 ? ', …' : ''})`,
+      `classes    ${result.classes}  (${index.classes
+        .slice(0, 3)
+        .map((c) => `${c.wnid} ${c.name}`)
+        .join(', ')}${result.classes > 3 ? ', …' : ''})`,
       `train      ${result.train.images} images in ${result.train.dir}`,
       `val        ${result.val.images} images in ${result.val.dir} (${result.val.layout})`,
       `skipped    ${result.skipped.length} file(s)`,

@@ -36,7 +36,8 @@ const command: CommandSpec = {
   },
   async run(args, io) {
     const req = (str(args, 'backend') ?? 'auto') as BackendRequest;
-    if (!(BACKENDS as readonly string[]).includes(req)) throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join('|')}, got "${req}"`, { field: 'backend' });
+    if (!(BACKENDS as readonly string[]).includes(req))
+      throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join('|')}, got "${req}"`, { field: 'backend' });
     const r = createRequire(path.join(packageRoot(), 'package.json'));
     let backend: { name: string; reason: string; gpu: string | null } | null = null;
     let backendError: string | null = null;
@@ -85,7 +86,10 @@ const command: CommandSpec = {
     const lines = [
       backend ? `backend        ${backend.name}${backend.gpu ? ` on ${backend.gpu}` : ''} — ${backend.reason}` : `backend        UNAVAILABLE — ${backendError}`,
       `tfjs           ${tf.version.tfjs}`,
-      ...natives.map((n) => `${n.package.padEnd(26)} ${n.version ? `v${n.version}, ` : ''}${n.loaded ? `loads${n.package.endsWith('gpu') ? `, GPUs: ${n.gpus.join(', ') || 'none visible'}` : ''}` : `not usable: ${n.error}`}`),
+      ...natives.map(
+        (n) =>
+          `${n.package.padEnd(26)} ${n.version ? `v${n.version}, ` : ''}${n.loaded ? `loads${n.package.endsWith('gpu') ? `, GPUs: ${n.gpus.join(', ') || 'none visible'}` : ''}` : `not usable: ${n.error}`}`,
+      ),
       `nvidia-smi     ${result.nvidiaSmi ? result.nvidiaSmi.join('; ') : 'not found'}`,
       `node           ${process.version} (ABI ${process.versions.modules}) ${process.platform}/${process.arch}, ${result.cpus} CPUs, ${result.memoryGiB} GiB`,
       `sharp          ${sharpInfo.version ?? '?'}${sharpInfo.libvips ? `, libvips ${sharpInfo.libvips}` : ''}${sharpInfo.error ? ` — FAILS: ${sharpInfo.error}` : ''}`,

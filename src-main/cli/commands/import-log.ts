@@ -15,7 +15,11 @@ const command: CommandSpec = {
   positionals: [{ name: 'file', description: 'the log file', required: true }],
   flags: {
     name: { type: 'string', description: 'base name of the imported runs (default: the file name)' },
-    'batch-size': { type: 'number', default: DEFAULT_LOG_BATCH_SIZE, description: `training batch size, turns it/s into images/s (default ${DEFAULT_LOG_BATCH_SIZE})` },
+    'batch-size': {
+      type: 'number',
+      default: DEFAULT_LOG_BATCH_SIZE,
+      description: `training batch size, turns it/s into images/s (default ${DEFAULT_LOG_BATCH_SIZE})`,
+    },
     json: { type: 'boolean', description: 'print the result as JSON' },
     ...DB_FLAG,
   },
@@ -25,7 +29,10 @@ const command: CommandSpec = {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new WorkstationError('NOT_FOUND', `cannot read log file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path: file, field: 'file' });
+      throw new WorkstationError('NOT_FOUND', `cannot read log file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+        path: file,
+        field: 'file',
+      });
     }
     const store = openStore(resolveDbPath(args, io));
     try {

@@ -5,14 +5,34 @@ import type { CommandEntry } from '../command';
 export const COMMAND_ENTRIES: CommandEntry[] = [
   // --- engine (ml) ---
   { name: 'model summary', summary: 'Architecture and parameter counts of a model (no weights allocated)', load: () => import('./model-summary') },
-  { name: 'checkpoint inspect', summary: 'Epoch, step, architecture, metrics and weightsSha256 of a checkpoint file (verifies its checksum)', load: () => import('./checkpoint-inspect') },
+  {
+    name: 'checkpoint inspect',
+    summary: 'Epoch, step, architecture, metrics and weightsSha256 of a checkpoint file (verifies its checksum)',
+    load: () => import('./checkpoint-inspect'),
+  },
   { name: 'doctor', summary: 'Which tfjs backend would be used and why; native packages, GPU, sharp, SQLite', load: () => import('./doctor') },
-  { name: 'bench engine', summary: 'Training step speed: steps/s, images/s and peak memory for a backend, batch and size', load: () => import('./bench-engine') },
-  { name: 'schedule', summary: 'Learning rate and momentum per optimizer step under a schedule policy (PyTorch OneCycleLR semantics)', load: () => import('./schedule') },
+  {
+    name: 'bench engine',
+    summary: 'Training step speed: steps/s, images/s and peak memory for a backend, batch and size',
+    load: () => import('./bench-engine'),
+  },
+  {
+    name: 'schedule',
+    summary: 'Learning rate and momentum per optimizer step under a schedule policy (PyTorch OneCycleLR semantics)',
+    load: () => import('./schedule'),
+  },
   // --- data ---
   { name: 'data index', summary: 'Index an ImageNet folder tree and print classes, image counts and skipped files', load: () => import('./data-index') },
-  { name: 'bench data', summary: 'Data pipeline speed: images/s of decode + crop + flip (total, per worker) and decode only', load: () => import('./bench-data') },
-  { name: 'augment preview', summary: 'Write augmented samples as the model sees them (PNG) and print the drawn parameters', load: () => import('./augment-preview') },
+  {
+    name: 'bench data',
+    summary: 'Data pipeline speed: images/s of decode + crop + flip (total, per worker) and decode only',
+    load: () => import('./bench-data'),
+  },
+  {
+    name: 'augment preview',
+    summary: 'Write augmented samples as the model sees them (PNG) and print the drawn parameters',
+    load: () => import('./augment-preview'),
+  },
   // --- store / service ---
   { name: 'runs', summary: 'List the runs in the store', load: () => import('./runs') },
   { name: 'export-csv', summary: "Export a run's (or its lineage's) epoch metrics as CSV", load: () => import('./export-csv') },

@@ -81,7 +81,11 @@ const command: CommandSpec = {
     }
     const lines = [`${d.arch}  classes ${d.numClasses}  width ×${d.widthMultiplier}  input ${size}×${size}×3`, ''];
     for (const l of layers) lines.push(`  ${l.name.padEnd(26)} ${l.type.padEnd(8)} ${l.outputShape.join('×').padEnd(14)} ${l.params.toLocaleString('en-US')}`);
-    lines.push('', `trainable params:     ${d.trainableParams.toLocaleString('en-US')}`, `non-trainable params: ${d.nonTrainableParams.toLocaleString('en-US')} (BN running statistics)`);
+    lines.push(
+      '',
+      `trainable params:     ${d.trainableParams.toLocaleString('en-US')}`,
+      `non-trainable params: ${d.nonTrainableParams.toLocaleString('en-US')} (BN running statistics)`,
+    );
     io.stdout(lines.join('\n') + '\n');
     return 0;
   },

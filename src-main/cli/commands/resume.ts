@@ -25,7 +25,19 @@ interface Final {
 }
 
 function print(io: CliIO, json: boolean, f: Final): number {
-  if (json) io.stdout(JSON.stringify({ runId: f.run.id, name: f.run.name, status: f.run.status, epochs: f.epochs, lastCheckpoint: f.lastCheckpoint, weightsSha256: f.weightsSha256, backend: f.backend, error: f.error }) + '\n');
+  if (json)
+    io.stdout(
+      JSON.stringify({
+        runId: f.run.id,
+        name: f.run.name,
+        status: f.run.status,
+        epochs: f.epochs,
+        lastCheckpoint: f.lastCheckpoint,
+        weightsSha256: f.weightsSha256,
+        backend: f.backend,
+        error: f.error,
+      }) + '\n',
+    );
   else {
     io.stdout(`run ${f.run.id} (${f.run.name}) ${f.run.status}${f.error ? `: ${f.error}` : ''}\n`);
     if (f.lastCheckpoint) io.stdout(`last checkpoint: ${f.lastCheckpoint}\n`);
@@ -98,7 +110,9 @@ const command: CommandSpec = {
       const target = service.store.runs.resolve(idOrName);
       runId = target.id;
       const cp = service.store.checkpoints.latest(target.id);
-      io.stderr(`resuming run ${target.id} (${target.name}, ${target.status}) ${cp ? `from epoch ${cp.epoch} (${cp.path})` : 'from the start (no checkpoint yet)'} to epoch ${target.targetEpochs}\n`);
+      io.stderr(
+        `resuming run ${target.id} (${target.name}, ${target.status}) ${cp ? `from epoch ${cp.epoch} (${cp.path})` : 'from the start (no checkpoint yet)'} to epoch ${target.targetEpochs}\n`,
+      );
       service.runs.resume(target.id);
       io.signal.addEventListener('abort', onAbort, { once: true });
       if (io.signal.aborted) onAbort();
@@ -109,7 +123,14 @@ const command: CommandSpec = {
       await service.close();
     }
     const { run, result, backend, error } = outcome;
-    return print(io, json, { run, epochs: result?.epochs ?? [], lastCheckpoint: result?.lastCheckpoint ?? null, weightsSha256: result?.weightsSha256 ?? null, backend: backend?.name ?? null, error });
+    return print(io, json, {
+      run,
+      epochs: result?.epochs ?? [],
+      lastCheckpoint: result?.lastCheckpoint ?? null,
+      weightsSha256: result?.weightsSha256 ?? null,
+      backend: backend?.name ?? null,
+      error,
+    });
   },
 };
 

@@ -54,7 +54,8 @@ function given(args: ParsedArgs, table: Record<string, string>): Record<string, 
 
 function positiveInt(args: ParsedArgs, flag: string): number | undefined {
   const v = num(args, flag);
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new WorkstationError('INVALID_ARGUMENT', `--${flag} must be a positive integer, got ${v}`, { field: flag });
+  if (v !== undefined && (!Number.isInteger(v) || v < 1))
+    throw new WorkstationError('INVALID_ARGUMENT', `--${flag} must be a positive integer, got ${v}`, { field: flag });
   return v;
 }
 
@@ -64,7 +65,11 @@ const command: CommandSpec = {
   flags: {
     policy: { type: 'string', description: 'constant | onecycle | step | cosine', default: 'onecycle' },
     'total-steps': { type: 'number', description: 'optimizer steps N (epochs × steps per epoch); prints steps 0 … N−1', required: true },
-    'steps-per-epoch': { type: 'number', description: 'optimizer steps per epoch, for --step-epochs / --warmup-epochs (default 1: epochs are steps)', default: 1 },
+    'steps-per-epoch': {
+      type: 'number',
+      description: 'optimizer steps per epoch, for --step-epochs / --warmup-epochs (default 1: epochs are steps)',
+      default: 1,
+    },
     lr: { type: 'number', description: 'optimizer lr (constant, step, cosine; default: optimizer.lr default 0.001)' },
     momentum: { type: 'number', description: 'optimizer momentum (used unless onecycle cycles momentum; default 0.9)' },
     'max-lr': { type: 'number', description: 'onecycle: peak lr (required for onecycle)' },

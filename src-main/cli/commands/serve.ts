@@ -29,9 +29,14 @@ const command: CommandSpec = {
   async run(args, io) {
     const host = str(args, 'host') ?? '127.0.0.1';
     const port = num(args, 'port') ?? 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WorkstationError('INVALID_ARGUMENT', `--port must be an integer in 0..65535, got ${port}`, { field: 'port' });
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new WorkstationError('INVALID_ARGUMENT', `--port must be an integer in 0..65535, got ${port}`, { field: 'port' });
     if (!isLoopbackHost(host) && !bool(args, 'allow-remote')) {
-      throw new WorkstationError('INVALID_ARGUMENT', `--host ${host} is not a loopback address: anyone who can reach it could control training. Pass --allow-remote to bind it anyway, or keep 127.0.0.1 and use an SSH tunnel (ssh -L ${port || 8080}:127.0.0.1:${port || 8080} host)`, { field: 'host' });
+      throw new WorkstationError(
+        'INVALID_ARGUMENT',
+        `--host ${host} is not a loopback address: anyone who can reach it could control training. Pass --allow-remote to bind it anyway, or keep 127.0.0.1 and use an SSH tunnel (ssh -L ${port || 8080}:127.0.0.1:${port || 8080} host)`,
+        { field: 'host' },
+      );
     }
     const given = str(args, 'token');
     if (given !== undefined && given.length < 16) throw new WorkstationError('INVALID_ARGUMENT', '--token must be at least 16 characters', { field: 'token' });
@@ -40,7 +45,14 @@ const command: CommandSpec = {
     const service = await openCliService(args, io);
     let server;
     try {
-      server = await startHttpServer({ service, host, port, token, allowRemote: bool(args, 'allow-remote'), rendererDir: path.join(packageRoot(), 'out', 'renderer') });
+      server = await startHttpServer({
+        service,
+        host,
+        port,
+        token,
+        allowRemote: bool(args, 'allow-remote'),
+        rendererDir: path.join(packageRoot(), 'out', 'renderer'),
+      });
     } catch (e) {
       await service.close();
       throw e;

@@ -30,7 +30,8 @@ export function readConfigFile(file: string): Record<string, unknown> {
   } catch (e) {
     throw new WorkstationError('INVALID_CONFIG', `${file}: not valid JSON: ${(e as Error).message}`, { path: file });
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new WorkstationError('INVALID_CONFIG', `${file}: config must be a JSON object`, { path: file });
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new WorkstationError('INVALID_CONFIG', `${file}: config must be a JSON object`, { path: file });
   const cfg = json as Record<string, unknown>;
   const data = cfg.data as Record<string, unknown> | undefined;
   if (data && typeof data === 'object' && typeof data.root === 'string' && !path.isAbsolute(data.root)) {
@@ -70,7 +71,8 @@ const command: CommandSpec = {
     if (epochs !== undefined) overrides.train = { epochs };
     const backendFlag = str(args, 'backend');
     if (backendFlag !== undefined) {
-      if (!(BACKENDS as readonly string[]).includes(backendFlag)) throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join(', ')}, got "${backendFlag}"`, { field: 'backend' });
+      if (!(BACKENDS as readonly string[]).includes(backendFlag))
+        throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join(', ')}, got "${backendFlag}"`, { field: 'backend' });
       overrides.backend = backendFlag;
     }
     const name = str(args, 'name');
@@ -80,12 +82,14 @@ const command: CommandSpec = {
       config = resolveRunConfig([fileConfig, overrides], configFile);
     } catch (e) {
       // a flag made it invalid (e.g. --epochs 0): name the flag
-      if (e instanceof WorkstationError && e.field === 'train.epochs' && epochs !== undefined) throw new WorkstationError('INVALID_ARGUMENT', `--epochs: ${e.message}`, { field: 'epochs' });
+      if (e instanceof WorkstationError && e.field === 'train.epochs' && epochs !== undefined)
+        throw new WorkstationError('INVALID_ARGUMENT', `--epochs: ${e.message}`, { field: 'epochs' });
       throw e;
     }
     const resume = str(args, 'resume');
     const resumeFile = resume !== undefined ? path.resolve(io.cwd, resume) : undefined;
-    if (resumeFile && !fs.existsSync(resumeFile)) throw new WorkstationError('NOT_FOUND', `--resume: checkpoint ${resumeFile} not found`, { field: 'resume', path: resumeFile });
+    if (resumeFile && !fs.existsSync(resumeFile))
+      throw new WorkstationError('NOT_FOUND', `--resume: checkpoint ${resumeFile} not found`, { field: 'resume', path: resumeFile });
     const out = str(args, 'out');
     const checkpointDir = out !== undefined ? path.resolve(io.cwd, out) : undefined;
 
@@ -108,7 +112,14 @@ const command: CommandSpec = {
       const run =
         cpId !== null
           ? service.runs.fork(cpId, config as unknown as Record<string, unknown>, name ?? config.name, { checkpointDir })
-          : service.runs.start({ config, configSource: configFile, name: config.name, checkpointDir, resumeFrom: resumeFile, resumeMode: resumeFile ? 'exact' : undefined });
+          : service.runs.start({
+              config,
+              configSource: configFile,
+              name: config.name,
+              checkpointDir,
+              resumeFrom: resumeFile,
+              resumeMode: resumeFile ? 'exact' : undefined,
+            });
       runId = run.id;
       io.stderr(
         `run ${run.id} (${run.name}) ${run.status}${cpId !== null ? `: child of run ${run.parentRunId} from epoch ${run.forkEpoch}` : resumeFile ? `: resumed from ${resumeFile}` : ''}${run.status === 'queued' ? ' (waiting for the run in training)' : ''}\n`,
@@ -143,7 +154,7 @@ const command: CommandSpec = {
     if (run.status === 'completed') return 0;
     if (run.status === 'stopped') return 130;
     return 1;
-  }
+  },
 };
 
 export default command;

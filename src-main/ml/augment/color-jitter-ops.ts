@@ -72,7 +72,15 @@ function adjustHue(x: tf.Tensor4D, shift: number[]): tf.Tensor4D {
   const out = hsvToRgb(shifted, s, v);
   // A zero shift means "hue off" (torchvision skips the op, which is not an exact no-op in HSV).
   if (shift.every((v) => v !== 0)) return out;
-  return tf.where(tf.tensor4d(shift.map((v) => (v === 0 ? 1 : 0)), [shift.length, 1, 1, 1], 'bool'), x, out) as tf.Tensor4D;
+  return tf.where(
+    tf.tensor4d(
+      shift.map((v) => (v === 0 ? 1 : 0)),
+      [shift.length, 1, 1, 1],
+      'bool',
+    ),
+    x,
+    out,
+  ) as tf.Tensor4D;
 }
 
 function applyOp(op: JitterOp, x: tf.Tensor4D, draws: JitterDraw[]): tf.Tensor4D {

@@ -30,7 +30,12 @@ export function drawBatchJitter(batch: Pick<Batch, 'epoch' | 'sampleIds'>, param
  * uint8 NHWC → float /255 → (draws given) colour jitter → normalise. `draws: null` is the
  * validation path (no jitter).
  */
-export function prepareImages(images: Uint8Array, shape: readonly [number, number, number], draws: readonly JitterDraw[] | null, norm: NormalizeParams): tf.Tensor4D {
+export function prepareImages(
+  images: Uint8Array,
+  shape: readonly [number, number, number],
+  draws: readonly JitterDraw[] | null,
+  norm: NormalizeParams,
+): tf.Tensor4D {
   const [n, height, width] = shape;
   if (images.length !== n * height * width * 3) {
     throw new WorkstationError('INVALID_ARGUMENT', `batch images hold ${images.length} bytes, expected ${n}×${height}×${width}×3`, { field: 'images' });

@@ -41,10 +41,23 @@ function validConvWithFastGrad(stride: number): (x: tf.Tensor4D, w: tf.Tensor4D)
 /** conv2d with `pad` zeros on each side (PyTorch padding=pad); w is HWIO. */
 export function conv2dPadded(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
   if (tf.getBackend() === 'cpu') {
-    const xp = pad > 0 ? (tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) as tf.Tensor4D) : x;
+    const xp =
+      pad > 0
+        ? (tf.pad(x, [
+            [0, 0],
+            [pad, pad],
+            [pad, pad],
+            [0, 0],
+          ]) as tf.Tensor4D)
+        : x;
     return validConvWithFastGrad(stride)(xp, w);
   }
   if (pad === 0) return tf.conv2d(x, w, stride, 'valid');
   // explicit padding (differentiable in tfjs) matches PyTorch's symmetric padding for any size/stride
-  return tf.conv2d(x, w, stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+  return tf.conv2d(x, w, stride, [
+    [0, 0],
+    [pad, pad],
+    [pad, pad],
+    [0, 0],
+  ]);
 }

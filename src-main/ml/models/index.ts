@@ -29,7 +29,9 @@ export function createModel(cfg: Pick<ModelConfig, 'arch' | 'numClasses' | 'widt
 }
 
 /** The architecture without allocating tensors (model summary, checkpoint checks). */
-export function describeModel(cfg: Pick<ModelConfig, 'arch' | 'numClasses' | 'widthMultiplier'>): ModelSpec & { trainableParams: number; nonTrainableParams: number } {
+export function describeModel(
+  cfg: Pick<ModelConfig, 'arch' | 'numClasses' | 'widthMultiplier'>,
+): ModelSpec & { trainableParams: number; nonTrainableParams: number } {
   const spec = entry(cfg.arch).describe(cfg.numClasses, cfg.widthMultiplier);
   const c = countParams(spec);
   return { ...spec, trainableParams: c.trainable, nonTrainableParams: c.nonTrainable };

@@ -44,7 +44,9 @@ export interface SgdOptimizer {
 function checkConfig(cfg: OptimizerConfig): void {
   // torch.optim.SGD's constructor check, against the configured momentum
   if (cfg.nesterov && (cfg.momentum <= 0 || cfg.dampening !== 0)) {
-    throw new WorkstationError('INVALID_CONFIG', 'optimizer.nesterov: Nesterov momentum requires a momentum and zero dampening', { field: 'optimizer.nesterov' });
+    throw new WorkstationError('INVALID_CONFIG', 'optimizer.nesterov: Nesterov momentum requires a momentum and zero dampening', {
+      field: 'optimizer.nesterov',
+    });
   }
 }
 
@@ -114,7 +116,11 @@ export function createOptimizer(cfg: OptimizerConfig, vars: OptimizerVar[]): Sgd
           if (!v) throw new WorkstationError('CHECKPOINT_MISMATCH', `optimizer state: buffer "${e.name}" matches no model variable`, { field: e.name });
           const shape = v.variable.shape;
           if (e.data.length !== v.variable.size || (e.shape && e.shape.join('x') !== shape.join('x'))) {
-            throw new WorkstationError('CHECKPOINT_MISMATCH', `optimizer state: buffer "${e.name}" has shape [${(e.shape ?? [e.data.length]).join(', ')}], the variable [${shape.join(', ')}]`, { field: e.name });
+            throw new WorkstationError(
+              'CHECKPOINT_MISMATCH',
+              `optimizer state: buffer "${e.name}" has shape [${(e.shape ?? [e.data.length]).join(', ')}], the variable [${shape.join(', ')}]`,
+              { field: e.name },
+            );
           }
           if (next.has(e.name)) throw new WorkstationError('CHECKPOINT_MISMATCH', `optimizer state: buffer "${e.name}" appears twice`, { field: e.name });
           next.set(e.name, tf.tensor(e.data.slice(), shape, 'float32')); // a copy: the caller keeps its array

@@ -29,7 +29,8 @@ function checkContext(ctx: ScheduleContext): void {
   };
   intAtLeast1('totalSteps');
   intAtLeast1('stepsPerEpoch');
-  if (!(Number.isFinite(ctx.baseLr) && ctx.baseLr > 0)) throw new WorkstationError('INVALID_ARGUMENT', `optimizer.lr: expected a positive number, got ${ctx.baseLr}`, { field: 'optimizer.lr' });
+  if (!(Number.isFinite(ctx.baseLr) && ctx.baseLr > 0))
+    throw new WorkstationError('INVALID_ARGUMENT', `optimizer.lr: expected a positive number, got ${ctx.baseLr}`, { field: 'optimizer.lr' });
   if (!(Number.isFinite(ctx.baseMomentum) && ctx.baseMomentum >= 0)) {
     throw new WorkstationError('INVALID_ARGUMENT', `optimizer.momentum: expected a number >= 0, got ${ctx.baseMomentum}`, { field: 'optimizer.momentum' });
   }
@@ -38,6 +39,9 @@ function checkContext(ctx: ScheduleContext): void {
 export function createSchedule(cfg: ScheduleConfig, ctx: ScheduleContext): LrSchedule {
   checkContext(ctx);
   const factory = SCHEDULES[cfg.policy] as ScheduleFactory | undefined;
-  if (!factory) throw new WorkstationError('INVALID_CONFIG', `schedule.policy: unknown policy "${String(cfg.policy)}" (one of ${SCHEDULE_POLICIES.join(', ')})`, { field: 'schedule.policy' });
+  if (!factory)
+    throw new WorkstationError('INVALID_CONFIG', `schedule.policy: unknown policy "${String(cfg.policy)}" (one of ${SCHEDULE_POLICIES.join(', ')})`, {
+      field: 'schedule.policy',
+    });
   return factory(cfg, Object.freeze({ ...ctx }));
 }

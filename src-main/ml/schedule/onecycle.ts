@@ -70,7 +70,11 @@ export function oneCycleAt(cfg: OneCycleConfig, totalSteps: number, stepNum: num
     if (stepNum <= phase.endStep || i === ph.length - 1) {
       const span = phase.endStep - startStep;
       if (span === 0) {
-        throw new WorkstationError('INVALID_CONFIG', `schedule.pctStart: onecycle phase ${i} has zero length at totalSteps ${totalSteps} (PyTorch raises ZeroDivisionError)`, { field: 'schedule.pctStart' });
+        throw new WorkstationError(
+          'INVALID_CONFIG',
+          `schedule.pctStart: onecycle phase ${i} has zero length at totalSteps ${totalSteps} (PyTorch raises ZeroDivisionError)`,
+          { field: 'schedule.pctStart' },
+        );
       }
       const pct = (stepNum - startStep) / span;
       const lr = anneal(lrs[phase.startLr], lrs[phase.endLr], pct);

@@ -49,7 +49,8 @@ export function boundedSchedule(policy: ScheduleConfig['policy'], totalSteps: nu
     policy,
     totalSteps,
     at(step: number): LrPoint {
-      if (!Number.isInteger(step) || step < 0) throw new WorkstationError('INVALID_ARGUMENT', `schedule step must be an integer >= 0, got ${step}`, { field: 'step' });
+      if (!Number.isInteger(step) || step < 0)
+        throw new WorkstationError('INVALID_ARGUMENT', `schedule step must be an integer >= 0, got ${step}`, { field: 'step' });
       if (step >= totalSteps) throw exhaustedError(step, totalSteps);
       return value(step);
     },

@@ -13,7 +13,11 @@ export function createAugmentHandlers(ctx: HandlerContext): Handlers {
       const roots = ctx.datasetRoots.list();
       const files = images.map((img, i) => {
         const ok = allowedImagePath(img, roots);
-        if (!ok) throw new WorkstationError('UNAUTHORIZED', `images.${i}: ${img} is not an image inside a dataset root (index its dataset first)`, { field: `images.${i}`, path: img });
+        if (!ok)
+          throw new WorkstationError('UNAUTHORIZED', `images.${i}: ${img} is not an image inside a dataset root (index its dataset first)`, {
+            field: `images.${i}`,
+            path: img,
+          });
         return ok;
       });
       // The patch applies on top of what the running run uses (so the preview shows what

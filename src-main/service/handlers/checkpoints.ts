@@ -18,7 +18,8 @@ export function createCheckpointHandlers(ctx: HandlerContext): Handlers {
         try {
           fs.unlinkSync(cp.path);
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new WorkstationError('INTERNAL', `checkpoint row deleted, but its file could not be: ${(e as Error).message}`, { path: cp.path });
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+            throw new WorkstationError('INTERNAL', `checkpoint row deleted, but its file could not be: ${(e as Error).message}`, { path: cp.path });
         }
       }
       return { deleted: true };

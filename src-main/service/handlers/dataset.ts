@@ -35,7 +35,8 @@ function sampleImages(index: DatasetIndex, n: number): string[] {
 
 export function createDatasetHandlers(ctx: HandlerContext): Handlers {
   const index = async (root: string): Promise<DatasetIndex> => {
-    if (!path.isAbsolute(root)) throw new WorkstationError('INVALID_ARGUMENT', `root: dataset root must be an absolute path, got "${root}"`, { field: 'root', path: root });
+    if (!path.isAbsolute(root))
+      throw new WorkstationError('INVALID_ARGUMENT', `root: dataset root must be an absolute path, got "${root}"`, { field: 'root', path: root });
     const idx = await indexDataset(root, { cacheDir: ctx.paths.cacheDir });
     ctx.datasetRoots.add(root);
     return idx;

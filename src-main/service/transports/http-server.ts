@@ -78,7 +78,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, setCookie: boolean): void => {
     const index = path.join(opts.rendererDir, 'index.html');
-    if (!fs.existsSync(index)) return text(res, 503, `The renderer is not built (${opts.rendererDir} is missing). Run \`npm run build\` and restart \`workstation serve\`.`);
+    if (!fs.existsSync(index))
+      return text(res, 503, `The renderer is not built (${opts.rendererDir} is missing). Run \`npm run build\` and restart \`workstation serve\`.`);
     let rel: string;
     try {
       rel = decodeURIComponent(url.pathname);
@@ -111,8 +112,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       const p = url.searchParams.get('path') ?? '';
       const file = allowedImagePath(p, service.fileRoots());
       if (!file) return text(res, 403, 'Forbidden: only images inside dataset roots are served');
-      res.writeHead(200, { 'content-type': imageContentType(file) ?? 'application/octet-stream', 'x-content-type-options': 'nosniff', 'cache-control': 'private, max-age=300' });
-      fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      res.writeHead(200, {
+        'content-type': imageContentType(file) ?? 'application/octet-stream',
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'private, max-age=300',
+      });
+      fs.createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
       return;
     }
     if (url.pathname === '/api/export.csv') {

@@ -9,7 +9,9 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? 
 
 function diffText(diff: DiffEntry[], prefix = ''): string {
   // the same "field: from → to" the lineage chart's markers use
-  return diff.map((d) => `${d.field.startsWith(prefix) ? d.field.slice(prefix.length) : d.field}: ${d.from === undefined ? '' : `${value(d.from)} → `}${value(d.to)}`).join(', ');
+  return diff
+    .map((d) => `${d.field.startsWith(prefix) ? d.field.slice(prefix.length) : d.field}: ${d.from === undefined ? '' : `${value(d.from)} → `}${value(d.to)}`)
+    .join(', ');
 }
 
 function noteText(data: Record<string, unknown>): string | null {
