@@ -13,6 +13,7 @@
 // or image size: those are stored as unknown (NULL, empty in CSV).
 import path from 'node:path';
 import type { EpochMetrics } from '../../src-shared/metrics';
+import crypto from 'node:crypto';
 import { WorkstationError } from '../../src-shared/errors';
 import type { Store } from '../store/index';
 
@@ -25,6 +26,8 @@ export interface LogImportOptions {
   source?: string;
   /** training batch size, to turn the bar's it/s into images/s (default 128, the seed's) */
   batchSize?: number;
+  /** import a log whose exact text was imported before (otherwise refused: it would duplicate runs) */
+  allowDuplicate?: boolean;
 }
 
 export interface ImportedRun {
@@ -300,6 +303,21 @@ export function importLog(store: Store, text: string, opts: LogImportOptions = {
   if (opts.batchSize !== undefined && !(Number.isInteger(opts.batchSize) && opts.batchSize > 0)) {
     throw new WorkstationError('INVALID_ARGUMENT', `batch size must be a positive integer, got ${opts.batchSize}`, { field: 'batchSize' });
   }
+  // Importing the same log twice would silently double its runs in every list and chart.
+  const sha256 = crypto.createHash('sha256').update(text).digest('hex');
+  if (!opts.allowDuplicate) {
+    const previous = store.runs.list().find((r) => {
+      const c = store.runs.config(r.id) as { imported?: unknown; sha256?: unknown };
+      return c.imported === true && c.sha256 === sha256;
+    });
+    if (previous) {
+      throw new WorkstationError(
+        'INVALID_STATE',
+        `${opts.source ?? 'this log'} was already imported (run #${previous.id} ${previous.name}); pass --allow-duplicate to import it again`,
+        { field: 'file', path: opts.source },
+      );
+    }
+  }
   const parsed = parseTrainingLog(text, { batchSize: opts.batchSize });
   const base = baseName(opts);
   const warnings = [...parsed.warnings];
@@ -324,7 +342,7 @@ export function importLog(store: Store, text: string, opts: LogImportOptions = {
       const name = parentId === null && i === 0 ? base : `${base}-resume-e${(r.forkEpoch ?? first - 1) + 1}`;
       const run = store.runs.create({
         name,
-        config: { imported: true, source: opts.source ?? null },
+        config: { imported: true, source: opts.source ?? null, sha256 },
         seed: 0,
         targetEpochs: last,
         parentRunId: parentId,

@@ -1,6 +1,7 @@
 // Importing a past training log (the seed's tqdm + print format) into a real store: runs per
 // experiment with their fork points, values read from bars and test lines, carriage returns,
 // wrapped lines, and every unreadable line reported with its number.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,7 +49,12 @@ describe('importLog on the seed fixture (39 epochs, resumed at 20 and 30)', () =
       ['completed', 1, 19, 31],
       ['completed', 2, 29, 39],
     ]);
-    expect(store.runs.config(3)).toEqual({ imported: true, source: FIXTURE });
+    expect(store.runs.config(3)).toEqual({ imported: true, source: FIXTURE, sha256: crypto.createHash('sha256').update(text).digest('hex') });
+
+    // the same log again would silently double every run: refused, unless asked for
+    expect(() => importLog(store, text, { source: FIXTURE })).toThrow(/already imported \(run #1 seed-run\).*--allow-duplicate/);
+    expect(store.runs.list()).toHaveLength(3);
+    expect(importLog(store, text, { source: FIXTURE, allowDuplicate: true }).runs.map((r) => r.id)).toEqual([4, 5, 6]);
     expect(store.events.list(2)).toEqual([
       expect.objectContaining({ kind: 'fork', epoch: 20, data: expect.objectContaining({ parentRunId: 1, forkEpoch: 19, line: 94 }) }),
     ]);

@@ -20,6 +20,7 @@ const command: CommandSpec = {
       default: DEFAULT_LOG_BATCH_SIZE,
       description: `training batch size, turns it/s into images/s (default ${DEFAULT_LOG_BATCH_SIZE})`,
     },
+    'allow-duplicate': { type: 'boolean', description: 'import a log that was imported before (refused otherwise)' },
     json: { type: 'boolean', description: 'print the result as JSON' },
     ...DB_FLAG,
   },
@@ -36,7 +37,12 @@ const command: CommandSpec = {
     }
     const store = openStore(resolveDbPath(args, io));
     try {
-      const result = importLog(store, text, { name: str(args, 'name'), source: file, batchSize: num(args, 'batch-size') });
+      const result = importLog(store, text, {
+        name: str(args, 'name'),
+        source: file,
+        batchSize: num(args, 'batch-size'),
+        allowDuplicate: bool(args, 'allow-duplicate'),
+      });
       if (bool(args, 'json')) {
         io.stdout(JSON.stringify(result, null, 2) + '\n');
       } else {
