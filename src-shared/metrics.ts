@@ -31,6 +31,11 @@ export interface StepSample {
   imagesPerSec: number;
 }
 
+/** The stored/charted part of a step progress event (which carries more: run, ETA, phase…). */
+export function toStepSample(p: StepSample): StepSample {
+  return { epoch: p.epoch, step: p.step, globalStep: p.globalStep, loss: p.loss, top1: p.top1, lr: p.lr, momentum: p.momentum, imagesPerSec: p.imagesPerSec };
+}
+
 export const CSV_COLUMNS = [
   'run_id',
   'run_name',

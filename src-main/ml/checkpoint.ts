@@ -55,23 +55,21 @@ export interface CheckpointHeader {
   backend: string;
 }
 
-export interface CheckpointSummary {
-  path: string;
-  epoch: number;
-  step: number;
-  arch: string;
-  numClasses: number;
-  widthMultiplier: number;
-  trainableParams: number;
-  nonTrainableParams: number;
-  weightsSha256: string;
-  config: RunConfig;
-  metrics: EpochMetrics | null;
-  scheduler: SchedulerState;
-  bytes: number;
-  sha256: string;
-  createdAt: string;
-}
+export type CheckpointSummary = Pick<
+  CheckpointHeader,
+  | 'epoch'
+  | 'step'
+  | 'arch'
+  | 'numClasses'
+  | 'widthMultiplier'
+  | 'trainableParams'
+  | 'nonTrainableParams'
+  | 'weightsSha256'
+  | 'config'
+  | 'metrics'
+  | 'scheduler'
+  | 'createdAt'
+> & { path: string; bytes: number; sha256: string };
 
 /** Model variables read back in the documented order. */
 export function modelArrays(model: Model): NamedArray[] {

@@ -11,7 +11,7 @@ import type { RunSummary, ServiceState, StepProgress } from '../../src-shared/ap
 import { applyAugmentPatch, type AugmentParams, type AugmentPatch } from '../../src-shared/config/augment';
 import { diffConfigs, resolveRunConfig, type RunConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
-import type { EpochMetrics, StepSample } from '../../src-shared/metrics';
+import { toStepSample, type EpochMetrics, type StepSample } from '../../src-shared/metrics';
 import type { BatchSource } from '../../src-shared/batch-source';
 import { createBatchSource } from '../data/batch-source';
 import { ensureDemoDataset } from '../data/demo-dataset';
@@ -237,16 +237,7 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
             a.progress = progress;
             if (p.phase === 'train') {
               lastTrainRate = p.imagesPerSec;
-              a.steps.push({
-                epoch: p.epoch,
-                step: p.step,
-                globalStep: p.globalStep,
-                loss: p.loss,
-                top1: p.top1,
-                lr: p.lr,
-                momentum: p.momentum,
-                imagesPerSec: p.imagesPerSec,
-              });
+              a.steps.push(toStepSample(p));
               if (Date.now() - a.lastFlush > STEP_FLUSH_MS) flushSteps(a);
             }
             emit('run.step', progress);

@@ -4,7 +4,6 @@
 // contract's zod schemas; any handler error becomes a typed error, never a crash.
 import {
   COMMANDS,
-  EVENTS,
   type CommandName,
   type CommandParams,
   type CommandResult,
@@ -12,6 +11,7 @@ import {
   type EventPayload,
   type ServiceApi,
 } from '../../src-shared/api/contract';
+import { createEventHub } from '../../src-shared/api/rpc-client';
 import { zodIssueToError } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
 import { appPaths, type AppPaths } from '../paths';
@@ -60,19 +60,13 @@ export interface Service extends ServiceApi {
 export async function createService(opts: ServiceOptions): Promise<Service> {
   const paths = appPaths(opts.dataDir, opts.dbPath);
   const store = openStore(paths.dbPath);
-  const listeners = new Map<EventName, Set<(p: unknown) => void>>();
-  const anyListeners = new Set<(event: EventName, payload: unknown) => void>();
-
-  const emit = <E extends EventName>(event: E, payload: EventPayload<E>): void => {
-    const checked = EVENTS[event].safeParse(payload);
-    if (!checked.success) {
-      // A bug on our side; say so loudly but keep the service up.
-      opts.onLog?.('error', `event ${event} does not match its schema: ${checked.error.issues[0]?.path.join('.')}: ${checked.error.issues[0]?.message}`);
-      return;
-    }
-    for (const h of listeners.get(event) ?? []) safeCall(() => h(checked.data));
-    for (const h of anyListeners) safeCall(() => h(event, checked.data));
-  };
+  // An invalid payload is a bug on our side: say so loudly but keep the service up; a listener's
+  // bug must not break training or the other listeners.
+  const hub = createEventHub(
+    (message) => opts.onLog?.('error', `event does not match its schema: ${message}`),
+    () => undefined,
+  );
+  const emit = <E extends EventName>(event: E, payload: EventPayload<E>): void => hub.emit(event, payload);
   const log: LogFn = (level, message, runId = null) => {
     opts.onLog?.(level, message);
     emit('log.line', { level, message, runId: runId ?? null, at: new Date().toISOString() });
@@ -142,17 +136,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     call<C extends CommandName>(command: C, params: CommandParams<C>): Promise<CommandResult<C>> {
       return dispatch(command, params) as Promise<CommandResult<C>>;
     },
-    on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void {
-      let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
-      const h = handler as (p: unknown) => void;
-      set.add(h);
-      return () => set.delete(h);
-    },
-    onAny(handler) {
-      anyListeners.add(handler);
-      return () => anyListeners.delete(handler);
-    },
+    on: hub.on,
+    onAny: hub.onAny,
     fileRoots: () => datasetRoots.list(),
     shutdown(reason = 'service shutting down') {
       closed ??= (async () => {
@@ -167,12 +152,4 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     close: () => service.shutdown('service closed'),
   };
   return service;
-}
-
-function safeCall(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    /* a listener's bug must not break training or other listeners */
-  }
 }

@@ -85,8 +85,12 @@ export interface EventHub {
   emit(event: string, payload: unknown): void;
 }
 
-/** Per-event handler sets fed with validated payloads (also used where events arrive without envelopes). */
-export function createEventHub(onInvalid: (message: string) => void = () => undefined): EventHub {
+/**
+ * Per-event handler sets fed with validated payloads (also used where events arrive without envelopes).
+ * With `isolate`, a handler that throws is reported there and the other handlers still run (the
+ * service must not let one listener's bug break training).
+ */
+export function createEventHub(onInvalid: (message: string) => void = () => undefined, isolate?: (error: unknown) => void): EventHub {
   const handlers = new Map<EventName, Set<(p: unknown) => void>>();
   const anyHandlers = new Set<AnyEventHandler>();
   return {
@@ -108,8 +112,16 @@ export function createEventHub(onInvalid: (message: string) => void = () => unde
         const issue = parsed.error.issues[0];
         return onInvalid(`invalid ${event} payload dropped (${issue?.path.join('.') || '(root)'}: ${issue?.message})`);
       }
-      for (const h of handlers.get(event) ?? []) h(parsed.data);
-      for (const h of anyHandlers) h(event, parsed.data);
+      const call = (fn: () => void): void => {
+        if (!isolate) return fn();
+        try {
+          fn();
+        } catch (e) {
+          isolate(e);
+        }
+      };
+      for (const h of handlers.get(event) ?? []) call(() => h(parsed.data));
+      for (const h of anyHandlers) call(() => h(event, parsed.data));
     },
   };
 }

@@ -24,8 +24,7 @@ const BASE: RunConfigInput = {
 };
 
 function config(over: RunConfigInput = {}) {
-  // a schedule override replaces the policy object (deep-merging onecycle fields into constant would be invalid)
-  return resolveRunConfig([over.schedule ? { ...BASE, schedule: over.schedule } : BASE, over]);
+  return resolveRunConfig([BASE, over]);
 }
 
 function source(batchSize = 2) {

@@ -1,9 +1,9 @@
 // Node IPC transport (service side): the Electron main process forks the service with an IPC
 // channel; requests come in as RequestEnvelopes, responses and events go out as envelopes.
 // Bad messages get a typed error response; nothing a client sends can crash the service.
-import { RequestEnvelopeSchema, type EventEnvelope, type ResponseEnvelope } from '../../../src-shared/api/contract';
-import { toWireError, WorkstationError } from '../../../src-shared/errors';
+import type { EventEnvelope, ResponseEnvelope } from '../../../src-shared/api/contract';
 import type { Service } from '../service';
+import { dispatchRequest } from './dispatch-request';
 
 interface IpcProcess {
   send?: (msg: unknown) => boolean;
@@ -23,17 +23,7 @@ export function serveIpc(service: Service, proc: IpcProcess = process): () => vo
     }
   };
   const onMessage = (raw: unknown): void => {
-    const parsed = RequestEnvelopeSchema.safeParse(raw);
-    if (!parsed.success) {
-      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
-      send({ type: 'response', id, ok: false, error: toWireError(new WorkstationError('INVALID_ARGUMENT', 'malformed request envelope')) });
-      return;
-    }
-    const req = parsed.data;
-    service.dispatch(req.command, req.params).then(
-      (result) => send({ type: 'response', id: req.id, ok: true, result }),
-      (err: unknown) => send({ type: 'response', id: req.id, ok: false, error: toWireError(err) }),
-    );
+    dispatchRequest(service, raw, send);
   };
   proc.on('message', onMessage);
   const offEvents = service.onAny((event, payload) => send({ type: 'event', event, payload }));

@@ -5,9 +5,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { RequestEnvelopeSchema, type EventEnvelope, type ResponseEnvelope } from '../../../src-shared/api/contract';
-import { toWireError, WorkstationError } from '../../../src-shared/errors';
+import type { EventEnvelope, ResponseEnvelope } from '../../../src-shared/api/contract';
 import type { Service } from '../service';
+import { dispatchRequest } from './dispatch-request';
 
 export interface WsTransport {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -30,17 +30,7 @@ export function createWsTransport(service: Service): WsTransport {
       } catch {
         raw = undefined;
       }
-      const parsed = RequestEnvelopeSchema.safeParse(raw);
-      if (!parsed.success) {
-        const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
-        send({ type: 'response', id, ok: false, error: toWireError(new WorkstationError('INVALID_ARGUMENT', 'malformed request envelope')) });
-        return;
-      }
-      const req = parsed.data;
-      service.dispatch(req.command, req.params).then(
-        (result) => send({ type: 'response', id: req.id, ok: true, result }),
-        (err: unknown) => send({ type: 'response', id: req.id, ok: false, error: toWireError(err) }),
-      );
+      dispatchRequest(service, raw, send);
     });
     ws.on('close', offEvents);
     ws.on('error', offEvents);

@@ -5,7 +5,7 @@
 import { api, toWorkstationError } from '../api';
 import type { CommandResult } from '../../../src-shared/api/contract';
 import type { CheckpointInfo, RunSummary, StepProgress } from '../../../src-shared/api/schemas';
-import type { EpochMetrics, StepSample } from '../../../src-shared/metrics';
+import { toStepSample, type EpochMetrics, type StepSample } from '../../../src-shared/metrics';
 
 export type RunDetail = CommandResult<'runs.get'> & {
   /** steps per epoch as reported by progress events (for a fractional epoch axis) */
@@ -51,16 +51,7 @@ class RunsStore {
     api.on('run.step', (p) => {
       this.progress = p;
       if (p.phase !== 'train') return;
-      const s: StepSample = {
-        epoch: p.epoch,
-        step: p.step,
-        globalStep: p.globalStep,
-        loss: p.loss,
-        top1: p.top1,
-        lr: p.lr,
-        momentum: p.momentum,
-        imagesPerSec: p.imagesPerSec,
-      };
+      const s = toStepSample(p);
       const buf = this.#liveSteps.get(p.runId) ?? [];
       buf.push(s);
       if (buf.length > LIVE_STEP_CAP) buf.splice(0, buf.length - LIVE_STEP_CAP);
