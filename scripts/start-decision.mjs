@@ -57,7 +57,7 @@ export const BUILD_TARGETS = {
   renderer: { outputs: ['out/renderer/index.html'], sources: ['src-renderer', 'src-shared', 'vite.renderer.config.ts'], flag: '--renderer' },
   electron: {
     outputs: ['out/main/index.js', 'out/preload/index.cjs'],
-    sources: ['src-main/electron', 'src-main/paths.ts', 'src-shared', 'electron.vite.config.ts'],
+    sources: ['src-main/electron', 'src-main/common', 'src-shared', 'electron.vite.config.ts'],
     flag: '--electron',
   },
 };

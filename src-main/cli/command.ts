@@ -1,6 +1,6 @@
 // What a CLI command is: a name ("model summary"), its flags, and a run function that talks
 // to the user only through `io` (stdout for results, stderr for progress).
-import type { FlagSpec, ParsedArgs, PositionalSpec } from './args';
+import type { FlagSpec, ParsedArgs, PositionalSpec } from '../common/args';
 
 export interface CliIO {
   stdout(text: string): void;

@@ -1,7 +1,7 @@
 // `workstation` CLI entry: finds the command (longest matching word prefix), parses its flags,
 // runs it, prints typed errors as one clear line.
 import { isWorkstationError, toWireError } from '../../src-shared/errors';
-import { parseArgs } from './args';
+import { parseArgs } from '../common/args';
 import type { CliIO, CommandEntry } from './command';
 import { COMMAND_ENTRIES } from './commands/index';
 

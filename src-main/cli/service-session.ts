@@ -1,14 +1,14 @@
 // What `train`, `resume` and `serve` share: the --data-dir flag, opening the training service
 // in-process on the same database the app uses, and printing run progress to stderr.
 import path from 'node:path';
-import type { FlagSpec, ParsedArgs } from './args';
-import { str } from './args';
+import type { FlagSpec, ParsedArgs } from '../common/args';
+import { str } from '../common/args';
 import type { CliIO } from './command';
 import { resolveDbPath } from './db-flag';
-import { defaultDataDir } from '../paths';
+import { defaultDataDir } from '../common/paths';
 import type { ServiceApi } from '../../src-shared/api/contract';
 import { createService, type Service } from '../service/service';
-import { liveServiceFile } from '../service/service-file';
+import { liveServiceFile } from '../common/service-file';
 
 export const DATA_DIR_FLAG: Record<'data-dir', FlagSpec> = {
   'data-dir': {

@@ -18,7 +18,7 @@ import { applyAugmentPatch, type AugmentParams, type AugmentPatch } from '../../
 import { trainSizeForEpoch, type RunConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
 import { createRng, permutation, RNG_PURPOSE } from '../../src-shared/random';
-import { nodeBundlePath } from '../paths';
+import { nodeBundlePath } from '../common/paths';
 import type { DecodeResult, DecodeTask } from './decode-task';
 import { indexDataset, splitFilePath, type DatasetIndex, type IndexProgress } from './imagenet-index';
 import { createWorkerPool, defaultWorkerCount, type WorkerPool } from './worker-pool';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AugmentSchema } from '../../src-shared/config/augment';
 import { WorkstationError } from '../../src-shared/errors';
-import { nodeBundlePath } from '../paths';
+import { nodeBundlePath } from '../common/paths';
 import type { DecodeResult, DecodeTask } from './decode-task';
 import { loadJpegAddon } from './jpeg-native';
 import { createWorkerPool } from './worker-pool';

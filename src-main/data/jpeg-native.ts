@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { packageRoot } from '../paths';
+import { packageRoot } from '../common/paths';
 
 export interface JpegCropAddon {
   /** 0 = written; 1 = needs the sharp path (EXIF orientation ≠ 1, CMYK); throws on corrupt data */

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { app, dialog, session, type BrowserWindow } from 'electron';
 import type { ServiceState } from '../../src-shared/api/schemas';
-import { appPaths, defaultDataDir } from '../paths';
+import { appPaths, defaultDataDir } from '../common/paths';
 import { busyRun, closeChoice, closePrompt, type CloseChoice } from './close-prompt';
 import { APP_ORIGIN, allowedOrigins, buildCsp } from './csp';
 import { registerIpcBridge } from './ipc-bridge';

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { packageRoot } from '../paths';
+import { packageRoot } from '../common/paths';
 import type { BackendRequest } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
 

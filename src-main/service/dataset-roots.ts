@@ -3,7 +3,7 @@
 // indexed through dataset.index (remembered in <dataDir>/dataset-roots.json across restarts).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AppPaths } from '../paths';
+import type { AppPaths } from '../common/paths';
 import type { Store } from '../store/index';
 
 export interface DatasetRoots {

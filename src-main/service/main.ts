@@ -8,11 +8,11 @@
 // newest epoch checkpoint is where `workstation resume` continues; the partial epoch is
 // retrained), the database is closed cleanly, service.json removed, exit code 0.
 import path from 'node:path';
-import { parseArgs, bool, num, str } from '../cli/args';
+import { parseArgs, bool, num, str } from '../common/args';
 import { toWireError } from '../../src-shared/errors';
-import { appPaths, defaultDataDir, packageRoot } from '../paths';
+import { appPaths, defaultDataDir, packageRoot } from '../common/paths';
 import { createService } from './service';
-import { removeServiceFile, writeServiceFile } from './service-file';
+import { removeServiceFile, writeServiceFile } from '../common/service-file';
 import { createToken } from './security';
 import { startHttpServer } from './transports/http-server';
 import { serveIpc } from './transports/ipc-server';

@@ -17,7 +17,7 @@ import { createBatchSource } from '../data/batch-source';
 import { ensureDemoDataset } from '../data/demo-dataset';
 import type { BackendInfo } from '../ml/backend';
 import type { Trainer, TrainResult } from '../ml/trainer';
-import type { AppPaths } from '../paths';
+import type { AppPaths } from '../common/paths';
 import type { Store } from '../store/index';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;

@@ -14,7 +14,7 @@ import {
 import { createEventHub } from '../../src-shared/api/rpc-client';
 import { zodIssueToError } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
-import { appPaths, type AppPaths } from '../paths';
+import { appPaths, type AppPaths } from '../common/paths';
 import { openStore, type Store } from '../store/index';
 import { createDatasetRoots, type DatasetRoots } from './dataset-roots';
 import { createAugmentHandlers } from './handlers/augment';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../../src-shared/metrics';
 import type { RunSummary } from '../../src-shared/api/schemas';
-import { nodeBundlePath } from '../../src-main/paths';
+import { nodeBundlePath } from '../../src-main/common/paths';
 import { tempDir } from '../helpers/samples';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/logs/seed-run.log');

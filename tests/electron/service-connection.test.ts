@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { backgroundMarkerPath, connectService, type ServiceConnection } from '../../src-main/electron/service-connection';
 import { isProcessAlive, readServiceInfo } from '../../src-main/electron/service-client';
 import type { SupervisedState } from '../../src-main/electron/supervisor';
-import { nodeBundlePath } from '../../src-main/paths';
+import { nodeBundlePath } from '../../src-main/common/paths';
 import { WorkstationError } from '../../src-shared/errors';
 import { tempDir } from '../helpers/samples';
 import { tinyConfig } from '../service/tiny-config';

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inspectCheckpoint } from '../../src-main/ml/checkpoint';
 import { forkService, type IpcClient } from '../../src-main/service/transports/ipc-client';
-import { readServiceFile } from '../../src-main/service/service-file';
+import { readServiceFile } from '../../src-main/common/service-file';
 import { connectWs } from '../../src-main/service/transports/ws-client';
 import { tempDir } from '../helpers/samples';
 import { tinyConfig } from './tiny-config';

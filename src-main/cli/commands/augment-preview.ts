@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AugmentPatchSchema, AugmentSchema, applyAugmentPatch, type AugmentParams } from '../../../src-shared/config/augment';
 import { BACKENDS, zodIssueToError, type BackendRequest } from '../../../src-shared/config/run-config';
 import { WorkstationError } from '../../../src-shared/errors';
-import { bool, list, num, str } from '../args';
+import { bool, list, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { previewAugment, PREVIEW_LIMITS } from '../../data/preview';
 import { selectBackend } from '../../ml/backend';

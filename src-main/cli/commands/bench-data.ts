@@ -4,11 +4,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import { WorkstationError } from '../../../src-shared/errors';
-import { bool, list, num, str } from '../args';
+import { bool, list, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { benchData, type BenchMode } from '../../data/bench-data';
 import { defaultWorkerCount } from '../../data/worker-pool';
-import { packageRoot } from '../../paths';
+import { packageRoot } from '../../common/paths';
 
 const MODES: BenchMode[] = ['decode', 'train', 'train-sharp', 'train-sharp-shrink'];
 

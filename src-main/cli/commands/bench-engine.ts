@@ -1,6 +1,6 @@
 // `workstation bench engine [--backend auto] [--batch 8] [--size 64] [--width 0.25] [--classes 10]
 // [--steps 5] [--warmup 1] [--json]` (also `npm run bench:engine`): training steps/s, images/s and peak memory.
-import { bool, num, str } from '../args';
+import { bool, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { BACKENDS, type BackendRequest } from '../../../src-shared/config/run-config';
 import { WorkstationError } from '../../../src-shared/errors';

@@ -1,7 +1,7 @@
 // `workstation checkpoint inspect <path> [--json]`: reads a checkpoint's header after verifying the
 // whole file's SHA-256 (a truncated or modified file is an error, exit 2).
 import path from 'node:path';
-import { bool } from '../args';
+import { bool } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { inspectCheckpoint } from '../../ml/checkpoint';
 

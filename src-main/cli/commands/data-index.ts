@@ -2,10 +2,10 @@
 // scans (or loads from the cache) an ImageNet tree and prints what training would use:
 // classes, image counts per split, the validation layout, and the files it skipped.
 import path from 'node:path';
-import { bool, str } from '../args';
+import { bool, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { indexDataset } from '../../data/imagenet-index';
-import { appPaths, defaultDataDir } from '../../paths';
+import { appPaths, defaultDataDir } from '../../common/paths';
 
 const command: CommandSpec = {
   name: 'data index',

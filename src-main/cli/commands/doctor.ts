@@ -6,12 +6,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { bool, str } from '../args';
+import { bool, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { BACKENDS, type BackendRequest } from '../../../src-shared/config/run-config';
 import { WorkstationError, isWorkstationError } from '../../../src-shared/errors';
 import { probeNative, selectBackend } from '../../ml/backend';
-import { packageRoot } from '../../paths';
+import { packageRoot } from '../../common/paths';
 
 function nvidiaSmi(): string[] | null {
   const r = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000 });

@@ -2,7 +2,7 @@
 // its lineage as one continuous series) as CSV, to stdout or atomically to a file.
 import fs from 'node:fs';
 import path from 'node:path';
-import { bool, str } from '../args';
+import { bool, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
 import { openStore } from '../../store/index';

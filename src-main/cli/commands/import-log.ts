@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkstationError } from '../../../src-shared/errors';
-import { bool, num, str } from '../args';
+import { bool, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
 import { openStore } from '../../store/index';

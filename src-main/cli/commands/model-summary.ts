@@ -1,6 +1,6 @@
 // `workstation model summary --arch resnet50 [--classes N] [--width W] [--size S] [--json]`:
 // the architecture as data (layer list with output shapes and parameter counts); allocates no weights.
-import { bool, num, str } from '../args';
+import { bool, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { ModelSchema, zodIssueToError } from '../../../src-shared/config/run-config';
 import { WorkstationError } from '../../../src-shared/errors';

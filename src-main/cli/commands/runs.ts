@@ -1,6 +1,6 @@
 // `workstation runs [--json] [--db]`: the runs in the store, as a table or as JSON.
 import type { RunSummary } from '../../../src-shared/api/schemas';
-import { bool } from '../args';
+import { bool } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
 import { openStore } from '../../store/index';

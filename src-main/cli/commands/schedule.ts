@@ -2,8 +2,8 @@
 // momentum the optimizer uses at each step 0 … N−1 under a policy, computed by the trainer's own
 // schedule code. Flags are validated by the run-config schema (errors name the config field).
 import type { z } from 'zod';
-import type { ParsedArgs } from '../args';
-import { num } from '../args';
+import type { ParsedArgs } from '../../common/args';
+import { num } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { OptimizerSchema, ScheduleSchema, zodIssueToError } from '../../../src-shared/config/run-config';
 import { WorkstationError } from '../../../src-shared/errors';

@@ -6,11 +6,11 @@
 // Ctrl-C / SIGTERM: the active run stops at the next step boundary ('stopped', resumable).
 import path from 'node:path';
 import { WorkstationError } from '../../../src-shared/errors';
-import { packageRoot } from '../../paths';
+import { packageRoot } from '../../common/paths';
 import { createToken, isLoopbackHost } from '../../service/security';
-import { removeServiceFile, writeServiceFile } from '../../service/service-file';
+import { removeServiceFile, writeServiceFile } from '../../common/service-file';
 import { startHttpServer } from '../../service/transports/http-server';
-import { bool, num, str } from '../args';
+import { bool, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { DB_FLAG } from '../db-flag';
 import { DATA_DIR_FLAG, openCliService, resolveDataDir } from '../service-session';

@@ -11,7 +11,7 @@ import { BACKENDS, resolveRunConfig, type RunConfig } from '../../../src-shared/
 import { WorkstationError } from '../../../src-shared/errors';
 import type { RunOutcome } from '../../service/run-manager';
 import type { Service } from '../../service/service';
-import { bool, num, str } from '../args';
+import { bool, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { DB_FLAG } from '../db-flag';
 import { DATA_DIR_FLAG, openCliService, printProgress } from '../service-session';

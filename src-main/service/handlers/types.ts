@@ -1,7 +1,7 @@
 // What a command handler is: a function from validated params to the contract's result type.
 // Each file in handlers/ creates the handlers of one command group from a shared context.
 import type { CommandName, CommandParamsParsed, CommandResult } from '../../../src-shared/api/contract';
-import type { AppPaths } from '../../paths';
+import type { AppPaths } from '../../common/paths';
 import type { Store } from '../../store/index';
 import type { DatasetRoots } from '../dataset-roots';
 import type { Emit, LogFn, RunManager } from '../run-manager';

@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { ServiceApi } from '../../../src-shared/api/contract';
 import { createRpcClient } from '../../../src-shared/api/rpc-client';
 import { WorkstationError } from '../../../src-shared/errors';
-import { nodeBundlePath } from '../../paths';
+import { nodeBundlePath } from '../../common/paths';
 
 export interface IpcClient extends ServiceApi {
   readonly child: ChildProcess;
