@@ -7,7 +7,8 @@ import { bool, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
 import { openStore } from '../../store/index';
-import { DEFAULT_LOG_BATCH_SIZE, importLog } from '../../service/log-import';
+import { DEFAULT_LOG_BATCH_SIZE } from '../log-import/assemble';
+import { importLog } from '../log-import/import';
 
 const command: CommandSpec = {
   name: 'import-log',
