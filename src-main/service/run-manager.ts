@@ -1,37 +1,26 @@
-// The run manager: owns the one trainer that runs at a time in this service. A second start is
-// QUEUED (status 'queued') and begins when the active run ends. It wires trainer callbacks to the
-// store (epoch rows committed before the next epoch, step samples batched, checkpoint rows and
-// rotations) and to service events, and implements pause/resume/stop, live augmentation,
-// fork (child run from a checkpoint) and exact resume of an interrupted/stopped run.
-import fs from 'node:fs';
-import os from 'node:os';
+// The run manager: the commands that act on runs (start, fork, pause, resume, stop, live
+// augmentation, shutdown) over one training slot. A second start is QUEUED (status 'queued')
+// and begins when the active run ends. A run's status lives in the store only; the queue holds
+// how waiting runs start (run-queue.ts), the slot what only the live process knows
+// (active-run.ts), the recorder turns trainer events into rows and events (run-recorder.ts), and
+// train-run.ts trains one run to its end.
 import path from 'node:path';
-import type { EventName, EventPayload } from '../../src-shared/api/contract';
-import type { RunSummary, ServiceState, StepProgress } from '../../src-shared/api/schemas';
-import { applyAugmentPatch, type AugmentParams, type AugmentPatch } from '../../src-shared/config/augment';
+import type { RunSummary, ServiceState } from '../../src-shared/api/schemas';
+import { applyAugmentPatch, type AugmentPatch } from '../../src-shared/config/augment';
 import { diffConfigs, resolveRunConfig, type RunConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
-import { toStepSample, type EpochMetrics, type StepSample } from '../../src-shared/metrics';
-import type { BatchSource } from '../../src-shared/batch-source';
-import { createBatchSource } from '../data/batch-source';
-import { ensureDemoDataset } from '../data/demo-dataset';
 import type { BackendInfo } from '../ml/backend';
-import type { Trainer, TrainResult } from '../ml/trainer';
+import type { TrainResult } from '../ml/trainer';
 import type { AppPaths } from '../common/paths';
 import type { Store } from '../store/index';
+import { ActiveRun } from './active-run';
+import { defaultCheckpointDir } from './checkpoint-dirs';
+import { effectiveConfig } from './effective-config';
+import { createRunQueue, type Launch } from './run-queue';
+import { createRunRecorder, type Emit, type LogFn } from './run-recorder';
+import { trainRun } from './train-run';
 
-export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
-export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string, runId?: number | null) => void;
-
-/** How a queued run starts; kept in memory, derivable from the store for runs.resume. */
-interface Launch {
-  runId: number;
-  /** checkpoint file to start from */
-  resumeFrom?: string;
-  resumeMode?: 'exact' | 'fork';
-  /** where checkpoints go (CLI --out); default <dataDir>/runs/<id>/checkpoints */
-  checkpointDir: string;
-}
+export type { Emit, LogFn } from './run-recorder';
 
 export interface RunOutcome {
   run: RunSummary;
@@ -53,23 +42,6 @@ export interface StartOptions {
   parentCheckpointId?: number | null;
   forkEpoch?: number | null;
 }
-
-interface Active {
-  runId: number;
-  config: Readonly<RunConfig>;
-  trainer: Trainer | null;
-  source: BatchSource | null;
-  stopRequested: boolean;
-  pauseRequested: boolean;
-  progress: StepProgress | null;
-  augment: AugmentParams;
-  steps: StepSample[];
-  lastFlush: number;
-  done: Promise<void>;
-}
-
-/** Step samples are written in batches: one transaction per this many ms (and at each epoch end). */
-const STEP_FLUSH_MS = 2000;
 
 export interface RunManager {
   start(opts: StartOptions): RunSummary;
@@ -94,71 +66,27 @@ export interface RunManager {
 }
 
 export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Emit; log: LogFn; addDatasetRoot(root: string): void }): RunManager {
-  const { store, paths, emit, log } = deps;
-  const queue: Launch[] = [];
-  let active: Active | null = null;
+  const { store, paths, log } = deps;
+  const recorder = createRunRecorder(store, deps.emit);
+  const { setStatus, addEvent, mustRun } = recorder;
+  const queue = createRunQueue();
+  let active: ActiveRun | null = null;
   let lastBackend: BackendInfo | null = null;
   let lastDataRate: number | null = null;
   let lastTrainRate: number | null = null;
   let shuttingDown = false;
   const waiters = new Map<number, ((o: RunOutcome) => void)[]>();
   const outcomes = new Map<number, RunOutcome>();
-
-  /**
-   * <dataDir>/runs/<id>/checkpoints. Run ids are per database: when another database on the same
-   * data dir already used that folder, a suffixed one is taken, so checkpoint rotation can never
-   * touch another run's files.
-   */
-  const defaultCheckpointDir = (runId: number): string => {
-    const dir = path.join(paths.runsDir, String(runId), 'checkpoints');
-    const taken = (d: string): boolean => {
-      try {
-        return fs.readdirSync(d).length > 0;
-      } catch {
-        return false;
-      }
-    };
-    if (!taken(dir)) return dir;
-    for (let i = 2; ; i++) {
-      const alt = path.join(paths.runsDir, `${runId}-${i}`, 'checkpoints');
-      if (!taken(alt)) return alt;
-    }
+  const rates = {
+    train: (r: number) => void (lastTrainRate = r),
+    data: (r: number) => void (lastDataRate = r),
+    backend: (b: BackendInfo) => void (lastBackend = b),
   };
-
-  function setStatus(runId: number, status: RunSummary['status'], extra?: { error?: string | null }): RunSummary {
-    const run = store.runs.setStatus(runId, status, extra);
-    emit('run.status', { run });
-    return run;
-  }
-
-  function addEvent(
-    runId: number,
-    kind: Parameters<Store['events']['add']>[0]['kind'],
-    data: Record<string, unknown>,
-    at?: { epoch?: number | null; globalStep?: number | null },
-  ): void {
-    const ev = store.events.add({ runId, kind, epoch: at?.epoch ?? null, globalStep: at?.globalStep ?? null, data });
-    emit('run.event', ev);
-  }
-
-  function mustRun(runId: number): RunSummary {
-    const run = store.runs.get(runId);
-    if (!run) throw new WorkstationError('NOT_FOUND', `run ${runId} not found`, { field: 'runId' });
-    return run;
-  }
 
   function finish(runId: number, outcome: RunOutcome): void {
     outcomes.set(runId, outcome);
     for (const w of waiters.get(runId) ?? []) w(outcome);
     waiters.delete(runId);
-  }
-
-  function flushSteps(a: Active): void {
-    if (a.steps.length === 0) return;
-    const batch = a.steps;
-    a.steps = [];
-    a.lastFlush = Date.now();
-    store.metrics.addSteps(a.runId, batch);
   }
 
   function enqueue(l: Launch): void {
@@ -175,32 +103,16 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
     launch(next);
   }
 
-  /** The config a run uses: its stored config with the live augmentation changes recorded so far. */
-  function effectiveConfig(runId: number): Readonly<RunConfig> {
-    const base = resolveRunConfig([store.runs.config(runId)]);
-    let augment = base.augment;
-    for (const ev of store.events.list(runId)) if (ev.kind === 'augment' && ev.data.patch) augment = applyAugmentPatch(augment, ev.data.patch as AugmentPatch);
-    return augment === base.augment ? base : resolveRunConfig([base, { augment }]);
-  }
-
   function launch(l: Launch): void {
-    const config = effectiveConfig(l.runId);
-    const a: Active = {
-      runId: l.runId,
-      config,
-      trainer: null,
-      source: null,
-      stopRequested: false,
-      pauseRequested: false,
-      progress: null,
-      augment: config.augment,
-      steps: [],
-      lastFlush: Date.now(),
-      done: Promise.resolve(),
-    };
+    const a = new ActiveRun(l.runId, effectiveConfig(store, l.runId));
     active = a;
     setStatus(l.runId, 'running', { error: null });
-    a.done = train(a, l)
+    a.done = trainRun(a, l, { store, paths, recorder, log, addDatasetRoot: deps.addDatasetRoot, rates })
+      .then((o) => {
+        if (active === a) active = null;
+        const run = setStatus(a.runId, o.final, o.final === 'failed' ? { error: o.error } : undefined);
+        finish(a.runId, { run, result: o.result, backend: o.backend, error: o.error });
+      })
       .catch((e: unknown) => log('error', `run ${l.runId}: ${(e as Error)?.message ?? String(e)}`, l.runId))
       .finally(() => {
         if (active === a) active = null;
@@ -208,102 +120,8 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
       });
   }
 
-  async function train(a: Active, l: Launch): Promise<void> {
-    const runId = a.runId;
-    let result: TrainResult | null = null;
-    let error: string | null = null;
-    let final: 'completed' | 'stopped' | 'failed' = 'failed';
-    try {
-      const root = a.config.data.root ?? (await ensureDemoDataset(paths.demoDatasetDir));
-      deps.addDatasetRoot(root);
-      const source = await createBatchSource({
-        config: a.config,
-        root,
-        cacheDir: paths.cacheDir,
-        onLog: (level: string, msg: string) => log(level as 'info', msg, runId),
-      });
-      a.source = source;
-      // Loaded on first use: opening the service (serve, CLI, reattach) does not pay for tfjs.
-      const { Trainer } = await import('../ml/trainer');
-      a.trainer = await Trainer.create({
-        config: a.config,
-        source,
-        checkpointDir: l.checkpointDir,
-        resumeFrom: l.resumeFrom,
-        resumeMode: l.resumeMode,
-        events: {
-          onStep: (p) => {
-            const progress: StepProgress = { ...p, runId };
-            a.progress = progress;
-            if (p.phase === 'train') {
-              lastTrainRate = p.imagesPerSec;
-              a.steps.push(toStepSample(p));
-              if (Date.now() - a.lastFlush > STEP_FLUSH_MS) flushSteps(a);
-            }
-            emit('run.step', progress);
-          },
-          onEpochEnd: (m: EpochMetrics) => {
-            flushSteps(a);
-            // Committed before the trainer starts the next epoch (it awaits this callback).
-            store.metrics.addEpoch(runId, m);
-            const stats = a.source?.stats('train', m.epoch);
-            if (stats && stats.seconds > 0) lastDataRate = stats.images / stats.seconds;
-            emit('run.epoch', { runId, metrics: m });
-            emit('run.status', { run: mustRun(runId) });
-          },
-          onCheckpoint: (c) => {
-            const info = store.checkpoints.add({ runId, epoch: c.epoch, path: c.path, bytes: c.bytes, sha256: c.sha256, valTop1: c.valTop1, isBest: c.isBest });
-            for (const removed of c.removed) store.checkpoints.markRemoved(removed);
-            emit('checkpoint.saved', info);
-          },
-          onLog: (level, msg) => log(level as 'info', msg, runId),
-        },
-      });
-      lastBackend = a.trainer.backend;
-      store.runs.setBackend(runId, a.trainer.backend.name, os.hostname());
-      // the reason matters later ("why was this run on the CPU?"): keep it with the run
-      addEvent(runId, 'note', { backend: a.trainer.backend.name, reason: a.trainer.backend.reason, gpu: a.trainer.backend.gpu });
-      if (a.stopRequested) a.trainer.stop();
-      else if (a.pauseRequested) a.trainer.pause();
-      emit('run.status', { run: mustRun(runId) });
-      log('info', `run ${runId} training on ${a.trainer.backend.name} (${a.trainer.backend.reason})`, runId);
-      result = await a.trainer.run();
-      flushSteps(a);
-      final = result.stopped ? 'stopped' : 'completed';
-    } catch (e) {
-      error = (e as Error)?.message ?? String(e);
-      try {
-        flushSteps(a);
-      } catch {
-        /* the run failed anyway; keep the original error */
-      }
-      log('error', `run ${runId} failed: ${error}`, runId);
-      addEvent(
-        runId,
-        'error',
-        { message: error, code: (e as { code?: string }).code ?? 'INTERNAL' },
-        { epoch: a.progress?.epoch ?? null, globalStep: a.progress?.globalStep ?? null },
-      );
-    }
-    // Free the trainer and the data workers BEFORE the run is reported as ended, so the slot is
-    // really free when clients see the status (and the next queued run starts on a clean slate).
-    const backend = a.trainer?.backend ?? null;
-    try {
-      a.trainer?.dispose();
-    } catch (e) {
-      log('warn', `disposing the trainer: ${(e as Error).message}`, runId);
-    }
-    try {
-      await a.source?.close();
-    } catch (e) {
-      log('warn', `closing the batch source: ${(e as Error).message}`, runId);
-    }
-    if (active === a) active = null;
-    const run = setStatus(runId, final, final === 'failed' ? { error } : undefined);
-    finish(runId, { run, result, backend, error });
-  }
-
-  const latestCheckpoint = (runId: number) => store.checkpoints.latest(runId) ?? null;
+  /** the active run when it is `runId`, else null */
+  const activeFor = (runId: number): ActiveRun | null => (active?.runId === runId ? active : null);
 
   const manager: RunManager = {
     start(opts) {
@@ -319,9 +137,14 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
         forkEpoch: opts.forkEpoch ?? null,
         status: 'queued',
       });
-      emit('run.status', { run });
+      deps.emit('run.status', { run });
       if (active) log('info', `run ${run.id} (${run.name}) queued: run ${active.runId} is training; it starts when that one ends`, run.id);
-      enqueue({ runId: run.id, resumeFrom: opts.resumeFrom, resumeMode: opts.resumeMode, checkpointDir: opts.checkpointDir ?? defaultCheckpointDir(run.id) });
+      enqueue({
+        runId: run.id,
+        resumeFrom: opts.resumeFrom,
+        resumeMode: opts.resumeMode,
+        checkpointDir: opts.checkpointDir ?? defaultCheckpointDir(paths.runsDir, run.id),
+      });
       return mustRun(run.id);
     },
 
@@ -371,35 +194,35 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
 
     pause(runId) {
       const run = mustRun(runId);
-      if (!active || active.runId !== runId || run.status !== 'running')
+      const a = activeFor(runId);
+      if (!a || run.status !== 'running')
         throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; only the running run can be paused`, { field: 'runId' });
-      active.pauseRequested = true;
-      active.trainer?.pause();
-      addEvent(runId, 'pause', {}, { epoch: active.progress?.epoch ?? null, globalStep: active.progress?.globalStep ?? null });
+      a.setControl('pause');
+      addEvent(runId, 'pause', {}, a.at);
       return setStatus(runId, 'paused');
     },
 
     resume(runId) {
       const run = mustRun(runId);
-      if (run.status === 'paused' && active?.runId === runId) {
-        active.pauseRequested = false;
-        active.trainer?.resume();
-        addEvent(runId, 'resume', { mode: 'in-place' }, { epoch: active.progress?.epoch ?? null, globalStep: active.progress?.globalStep ?? null });
+      const a = activeFor(runId);
+      if (run.status === 'paused' && a) {
+        a.setControl('run');
+        addEvent(runId, 'resume', { mode: 'in-place' }, a.at);
         return setStatus(runId, 'running');
       }
-      if (run.status === 'interrupted' || run.status === 'stopped' || run.status === 'failed' || (run.status === 'paused' && active?.runId !== runId)) {
+      if (run.status === 'interrupted' || run.status === 'stopped' || run.status === 'failed' || run.status === 'paused') {
         if (run.lastEpoch !== null && run.lastEpoch >= run.targetEpochs)
           throw new WorkstationError('INVALID_STATE', `run ${runId} already reached its last epoch (${run.targetEpochs})`, { field: 'runId' });
-        const cp = latestCheckpoint(runId);
-        const launch: Launch = { runId, checkpointDir: defaultCheckpointDir(runId) };
+        const cp = store.checkpoints.latest(runId) ?? null;
+        const l: Launch = { runId, checkpointDir: defaultCheckpointDir(paths.runsDir, runId) };
         if (cp) {
           // Continue the same run bit-exactly from its newest checkpoint (epochs after it are retrained and overwritten).
-          Object.assign(launch, { resumeFrom: cp.path, resumeMode: 'exact', checkpointDir: path.dirname(cp.path) });
+          Object.assign(l, { resumeFrom: cp.path, resumeMode: 'exact', checkpointDir: path.dirname(cp.path) });
         } else if (run.parentCheckpointId !== null) {
           const pcp = store.checkpoints.get(run.parentCheckpointId);
           if (!pcp || !pcp.exists)
             throw new WorkstationError('NOT_FOUND', `run ${runId} has no checkpoint of its own and its parent checkpoint is gone`, { field: 'runId' });
-          Object.assign(launch, { resumeFrom: pcp.path, resumeMode: 'fork' });
+          Object.assign(l, { resumeFrom: pcp.path, resumeMode: 'fork' });
         }
         addEvent(
           runId,
@@ -409,7 +232,7 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
         );
         const queued = setStatus(runId, 'queued');
         if (active) log('info', `run ${runId} queued: run ${active.runId} is training`, runId);
-        enqueue(launch);
+        enqueue(l);
         return store.runs.get(runId) ?? queued;
       }
       throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; only paused, stopped, failed or interrupted runs can be resumed`, {
@@ -419,15 +242,13 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
 
     stop(runId) {
       const run = mustRun(runId);
-      if (active?.runId === runId) {
-        active.stopRequested = true;
-        active.trainer?.stop();
-        addEvent(runId, 'status', { action: 'stop-requested' }, { epoch: active.progress?.epoch ?? null, globalStep: active.progress?.globalStep ?? null });
+      const a = activeFor(runId);
+      if (a) {
+        a.setControl('stop');
+        addEvent(runId, 'status', { action: 'stop-requested' }, a.at);
         return run;
       }
-      const qi = queue.findIndex((l) => l.runId === runId);
-      if (qi >= 0) {
-        queue.splice(qi, 1);
+      if (queue.remove(runId)) {
         const stopped = setStatus(runId, 'stopped');
         finish(runId, { run: stopped, result: null, backend: null, error: null });
         return stopped;
@@ -437,24 +258,23 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
 
     updateAugment(runId, patch) {
       const run = mustRun(runId);
-      if (!active || active.runId !== runId || !active.trainer)
+      const a = activeFor(runId);
+      if (!a?.trainer)
         throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; augmentation can change only while it trains`, { field: 'runId' });
-      const next = applyAugmentPatch(active.augment, patch);
-      const effectiveFromStep = active.trainer.updateAugment(patch);
+      const next = applyAugmentPatch(a.augment, patch);
       // (the trainer forwards the patch to the batch source for the worker-side crop/flip)
-      active.augment = next;
-      addEvent(runId, 'augment', { patch, effective: next }, { epoch: active.progress?.epoch ?? null, globalStep: effectiveFromStep });
+      const effectiveFromStep = a.trainer.updateAugment(patch);
+      a.augment = next;
+      addEvent(runId, 'augment', { patch, effective: next }, { epoch: a.at.epoch, globalStep: effectiveFromStep });
       return { effectiveFromStep };
     },
 
     state() {
       const run = active ? (store.runs.get(active.runId) ?? null) : null;
-      return { activeRun: run, progress: active?.progress ?? null, queue: queue.map((l) => l.runId), augment: active?.augment ?? null };
+      return { activeRun: run, progress: active?.progress ?? null, queue: queue.ids(), augment: active?.augment ?? null };
     },
 
-    isBusy(runId) {
-      return active?.runId === runId || queue.some((l) => l.runId === runId);
-    },
+    isBusy: (runId) => activeFor(runId) !== null || queue.has(runId),
 
     whenFinished(runId) {
       const done = outcomes.get(runId);
@@ -467,16 +287,15 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
 
     async shutdown(reason) {
       shuttingDown = true;
-      for (const l of queue.splice(0)) {
+      for (const l of queue.drain()) {
         addEvent(l.runId, 'status', { action: 'stopped-before-start', reason });
         const stopped = setStatus(l.runId, 'stopped');
         finish(l.runId, { run: stopped, result: null, backend: null, error: null });
       }
       if (active) {
         const a = active;
-        a.stopRequested = true;
-        addEvent(a.runId, 'status', { action: 'stop-requested', reason }, { epoch: a.progress?.epoch ?? null, globalStep: a.progress?.globalStep ?? null });
-        a.trainer?.stop();
+        a.setControl('stop');
+        addEvent(a.runId, 'status', { action: 'stop-requested', reason }, a.at);
         await a.done;
       }
     },

@@ -1,0 +1,90 @@
+// Trains the active run to its end: dataset (the demo dataset when none is configured), batch
+// source, trainer (tfjs loaded on first use, so opening the service does not pay for it), the
+// loop, and cleanup. Resolves with the outcome; never rejects (a failure is an outcome).
+import os from 'node:os';
+import { createBatchSource } from '../data/batch-source';
+import { ensureDemoDataset } from '../data/demo-dataset';
+import type { BackendInfo } from '../ml/backend';
+import type { TrainResult } from '../ml/trainer';
+import type { AppPaths } from '../common/paths';
+import type { Store } from '../store/index';
+import type { ActiveRun } from './active-run';
+import type { Launch } from './run-queue';
+import type { LogFn, RunRecorder } from './run-recorder';
+
+export interface TrainOutcome {
+  final: 'completed' | 'stopped' | 'failed';
+  result: TrainResult | null;
+  backend: BackendInfo | null;
+  error: string | null;
+}
+
+export interface TrainDeps {
+  store: Store;
+  paths: AppPaths;
+  recorder: RunRecorder;
+  log: LogFn;
+  addDatasetRoot(root: string): void;
+  rates: { train(r: number): void; data(r: number): void; backend(b: BackendInfo): void };
+}
+
+export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promise<TrainOutcome> {
+  const { store, paths, recorder, log } = deps;
+  const runId = a.runId;
+  const { events, flush } = recorder.trainerEvents(a, log, deps.rates);
+  let result: TrainResult | null = null;
+  let error: string | null = null;
+  let final: TrainOutcome['final'] = 'failed';
+  try {
+    const root = a.config.data.root ?? (await ensureDemoDataset(paths.demoDatasetDir));
+    deps.addDatasetRoot(root);
+    a.source = await createBatchSource({
+      config: a.config,
+      root,
+      cacheDir: paths.cacheDir,
+      onLog: (level: string, msg: string) => log(level as 'info', msg, runId),
+    });
+    const { Trainer } = await import('../ml/trainer');
+    const trainer = await Trainer.create({
+      config: a.config,
+      source: a.source,
+      checkpointDir: l.checkpointDir,
+      resumeFrom: l.resumeFrom,
+      resumeMode: l.resumeMode,
+      events,
+    });
+    deps.rates.backend(trainer.backend);
+    store.runs.setBackend(runId, trainer.backend.name, os.hostname());
+    // the reason matters later ("why was this run on the CPU?"): keep it with the run
+    recorder.addEvent(runId, 'note', { backend: trainer.backend.name, reason: trainer.backend.reason, gpu: trainer.backend.gpu });
+    a.attach(trainer);
+    recorder.announce(runId);
+    log('info', `run ${runId} training on ${trainer.backend.name} (${trainer.backend.reason})`, runId);
+    result = await trainer.run();
+    flush();
+    final = result.stopped ? 'stopped' : 'completed';
+  } catch (e) {
+    error = (e as Error)?.message ?? String(e);
+    try {
+      flush();
+    } catch {
+      /* the run failed anyway; keep the original error */
+    }
+    log('error', `run ${runId} failed: ${error}`, runId);
+    recorder.addEvent(runId, 'error', { message: error, code: (e as { code?: string }).code ?? 'INTERNAL' }, a.at);
+  }
+  // Free the trainer and the data workers BEFORE the run is reported as ended, so the slot is
+  // really free when clients see the status (and the next queued run starts on a clean slate).
+  const backend = a.trainer?.backend ?? null;
+  try {
+    a.trainer?.dispose();
+  } catch (e) {
+    log('warn', `disposing the trainer: ${(e as Error).message}`, runId);
+  }
+  try {
+    await a.source?.close();
+  } catch (e) {
+    log('warn', `closing the batch source: ${(e as Error).message}`, runId);
+  }
+  return { final, result, backend, error };
+}
