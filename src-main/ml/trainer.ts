@@ -1,45 +1,28 @@
-// The training loop: epochs of steps over a BatchSource, validation after each epoch, progress
-// events every `train.logEverySteps` steps (the only host syncs), pause / resume / stop at step
-// boundaries, live augmentation changes, per-epoch atomic checkpoints with keep-last-K-plus-best,
-// and resume from a checkpoint either exactly ('exact') or as a new experiment ('fork').
-import path from 'node:path';
+// The trainer: builds (or restores from a checkpoint) the model, optimizer and schedule, then runs
+// epochs — the step loop (train-epoch.ts), validation (validate.ts), the epoch's metrics, and an
+// atomic checkpoint with rotation (checkpoint-writer.ts) — honouring pause / resume / stop at step
+// boundaries (run-control.ts) and live augmentation changes. Resume is either exact ('exact') or
+// a new experiment ('fork'), see resume.ts.
 import type { BatchSource } from '../../src-shared/batch-source';
-import { applyAugmentPatch, type AugmentParams, type AugmentPatch } from '../../src-shared/config/augment';
+import type { AugmentParams, AugmentPatch } from '../../src-shared/config/augment';
 import type { RunConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
 import type { EpochMetrics } from '../../src-shared/metrics';
-import type { StepProgress } from '../../src-shared/api/schemas';
-import { prepareBatch } from './augment/prepare-batch';
 import { selectBackend, type BackendInfo } from './backend';
-import {
-  bestCheckpoint,
-  checkpointName,
-  listCheckpoints,
-  loadCheckpointInto,
-  modelWeightsSha256,
-  rotateCheckpoints,
-  saveCheckpoint,
-  type RotationEntry,
-  type SchedulerState,
-} from './checkpoint';
-import { createMetricAccumulator, type MetricAccumulator } from './metrics';
+import { loadCheckpointInto, modelWeightsSha256, type SchedulerState } from './checkpoint';
+import { CheckpointWriter, type CheckpointEvent } from './checkpoint-writer';
+import { createMetricAccumulator } from './metrics';
 import { createModel, type Model } from './models/index';
 import { createOptimizer, type SgdOptimizer } from './optim/sgd';
 import { createSchedule } from './schedule/index';
 import { freshSchedulerState, planResume } from './resume';
-import { evalStep, trainStep } from './train-step';
+import type { StepEvent } from './progress';
+import { RunControl } from './run-control';
+import { trainEpoch, type EpochContext, type LoopState } from './train-epoch';
+import { validateEpoch } from './validate';
 
-export type StepEvent = Omit<StepProgress, 'runId'>;
-
-export interface CheckpointEvent {
-  path: string;
-  epoch: number;
-  bytes: number;
-  sha256: string;
-  valTop1: number | null;
-  isBest: boolean;
-  removed: string[];
-}
+export type { StepEvent } from './progress';
+export type { CheckpointEvent } from './checkpoint-writer';
 
 export interface TrainerEvents {
   onStep?(p: StepEvent): void;
@@ -74,19 +57,14 @@ export class Trainer {
   readonly startEpoch: number;
   private readonly cfg: Readonly<RunConfig>;
   private readonly source: BatchSource;
-  private readonly dir: string;
   private readonly events: TrainerEvents;
   private readonly optimizer: SgdOptimizer;
-  private schedState: SchedulerState;
-  private schedule: ReturnType<typeof createSchedule>;
-  private augment: AugmentParams;
-  private pendingAugment: AugmentPatch | null = null;
-  private globalStep: number;
-  private paused = false;
-  private stopRequested = false;
-  private wake: (() => void) | null = null;
+  private readonly schedState: SchedulerState;
+  private readonly schedule: ReturnType<typeof createSchedule>;
+  private readonly control = new RunControl();
+  private readonly writer: CheckpointWriter;
+  private readonly state: LoopState;
   private disposed = false;
-  private rotation: RotationEntry[] | null = null;
 
   private constructor(
     opts: TrainerOptions,
@@ -96,13 +74,11 @@ export class Trainer {
   ) {
     this.cfg = opts.config;
     this.source = opts.source;
-    this.dir = opts.checkpointDir;
     this.events = opts.events ?? {};
     this.backend = backend;
     this.model = model;
     this.stepsPerEpoch = opts.source.stepsPerEpoch('train');
     this.startEpoch = init.startEpoch;
-    this.globalStep = init.globalStep;
     this.schedState = init.sched;
     this.optimizer = init.optimizer;
     this.schedule = createSchedule(init.sched.policy, {
@@ -111,15 +87,20 @@ export class Trainer {
       baseLr: init.sched.baseLr,
       baseMomentum: init.sched.baseMomentum,
     });
-    this.augment = opts.config.augment;
+    this.writer = new CheckpointWriter(opts.checkpointDir, opts.config);
+    this.state = { globalStep: init.globalStep, augment: opts.config.augment, pendingAugment: null, runSteps: 0, runStart: performance.now() };
   }
 
   static async create(opts: TrainerOptions): Promise<Trainer> {
     const cfg = opts.config;
-    if (opts.source.numClasses !== cfg.model.numClasses) {
-      throw new WorkstationError('INVALID_CONFIG', `model.numClasses is ${cfg.model.numClasses} but the dataset has ${opts.source.numClasses} classes`, {
-        field: 'model.numClasses',
-      });
+    // More outputs than dataset classes is allowed (a 1000-way head trained on a class subset,
+    // as the data layer allows too); fewer would leave labels without an output.
+    if (opts.source.numClasses > cfg.model.numClasses) {
+      throw new WorkstationError(
+        'INVALID_CONFIG',
+        `model.numClasses is ${cfg.model.numClasses} but the dataset has ${opts.source.numClasses} classes: model.numClasses must be at least the number of classes`,
+        { field: 'model.numClasses' },
+      );
     }
     const spe = opts.source.stepsPerEpoch('train');
     if (spe < 1) throw new WorkstationError('DATASET_ERROR', 'the training split yields no batches');
@@ -157,134 +138,96 @@ export class Trainer {
 
   /** Pauses at the next step boundary. */
   pause(): void {
-    this.paused = true;
+    this.control.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    this.wake?.();
+    this.control.resume();
   }
 
   /** Stops at the next step boundary; run() then resolves with what finished. */
   stop(): void {
-    this.stopRequested = true;
-    this.wake?.();
+    this.control.stop();
   }
 
   /** Live augmentation change; returns the global step from which it applies. */
   updateAugment(patch: AugmentPatch): number {
-    this.pendingAugment = this.pendingAugment
+    const prev = this.state.pendingAugment;
+    this.state.pendingAugment = prev
       ? {
-          ...this.pendingAugment,
+          ...prev,
           ...patch,
-          randomResizedCrop: { ...this.pendingAugment.randomResizedCrop, ...patch.randomResizedCrop },
-          colorJitter: { ...this.pendingAugment.colorJitter, ...patch.colorJitter },
-          normalize: { ...this.pendingAugment.normalize, ...patch.normalize },
+          randomResizedCrop: { ...prev.randomResizedCrop, ...patch.randomResizedCrop },
+          colorJitter: { ...prev.colorJitter, ...patch.colorJitter },
+          normalize: { ...prev.normalize, ...patch.normalize },
         }
       : patch;
     this.source.setAugment?.(patch);
-    return this.globalStep;
+    return this.state.globalStep;
   }
 
   get currentAugment(): AugmentParams {
-    return this.augment;
+    return this.state.augment;
   }
 
   get step(): number {
-    return this.globalStep;
-  }
-
-  private async gate(): Promise<boolean> {
-    while (this.paused && !this.stopRequested) await new Promise<void>((r) => (this.wake = r));
-    this.wake = null;
-    return !this.stopRequested;
+    return this.state.globalStep;
   }
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void {
     this.events.onLog?.(level, msg);
   }
 
+  private epochContext(): EpochContext {
+    return {
+      cfg: this.cfg,
+      model: this.model,
+      optimizer: this.optimizer,
+      source: this.source,
+      control: this.control,
+      schedule: this.schedule,
+      scheduleStart: this.schedState.startGlobalStep,
+      stepsPerEpoch: this.stepsPerEpoch,
+      state: this.state,
+      onStep: this.events.onStep,
+      log: (level, msg) => this.log(level, msg),
+    };
+  }
+
   async run(): Promise<TrainResult> {
     if (this.disposed) throw new WorkstationError('INVALID_STATE', 'trainer was disposed');
-    const cfg = this.cfg;
-    const spe = this.stepsPerEpoch;
-    const target = cfg.train.epochs;
-    const logEvery = cfg.train.logEverySteps;
     const epochs: EpochMetrics[] = [];
     let lastCheckpoint: string | null = null;
     const trainAcc = createMetricAccumulator();
     const valAcc = createMetricAccumulator();
-    const runStart = performance.now();
-    let runSteps = 0;
+    const ctx = this.epochContext();
     let stopped = false;
     try {
-      for (let epoch = this.startEpoch; epoch <= target && !stopped; epoch++) {
+      for (let epoch = this.startEpoch; epoch <= this.cfg.train.epochs && !stopped; epoch++) {
         trainAcc.reset();
         const t0 = performance.now();
-        let lr = NaN;
-        let momentum = NaN;
-        let stepInEpoch = 0;
-        let windowStart = t0;
-        let windowImages = 0;
-        for await (const batch of this.source.batches('train', epoch)) {
-          if (!(await this.gate())) {
-            stopped = true;
-            break;
-          }
-          if (this.pendingAugment) {
-            this.augment = applyAugmentPatch(this.augment, this.pendingAugment);
-            this.pendingAugment = null;
-            this.log('info', `augmentation updated from global step ${this.globalStep}`);
-          }
-          ({ lr, momentum } = this.schedule.at(this.globalStep - this.schedState.startGlobalStep));
-          const x = prepareBatch(batch, { train: true, augment: this.augment, seed: cfg.seed });
-          try {
-            trainStep(this.model, this.optimizer, { x, labels: batch.labels, lr, momentum, labelSmoothing: cfg.train.labelSmoothing }, trainAcc);
-          } finally {
-            x.dispose();
-          }
-          this.globalStep++;
-          runSteps++;
-          windowImages += batch.n;
-          const last = stepInEpoch === spe - 1;
-          if ((stepInEpoch + 1) % logEvery === 0 || last) {
-            const m = trainAcc.read(); // host sync: only here
-            // A diverged run must stop loudly, not burn GPU-days on NaN weights; the epoch is not
-            // checkpointed, so the last good checkpoint stays the newest one.
-            if (!Number.isFinite(m.loss)) {
-              throw new WorkstationError(
-                'DIVERGED',
-                `training diverged in epoch ${epoch} by step ${stepInEpoch + 1}: the loss is ${m.loss} (lr ${lr}, momentum ${momentum}). ` +
-                  `Nothing of this epoch was saved; resume from the last checkpoint with a lower optimizer.lr (or a gentler schedule)`,
-                { field: 'optimizer.lr' },
-              );
-            }
-            const now = performance.now();
-            const rate = runSteps / ((now - runStart) / 1000);
-            const remaining = (target - epoch) * spe + (spe - stepInEpoch - 1);
-            this.events.onStep?.({
-              epoch,
-              step: stepInEpoch,
-              stepsInEpoch: spe,
-              globalStep: this.globalStep,
-              loss: m.loss,
-              top1: m.top1,
-              lr,
-              momentum,
-              imagesPerSec: windowImages / Math.max(1e-9, (now - windowStart) / 1000),
-              etaSeconds: rate > 0 ? remaining / rate : null,
-              targetEpochs: target,
-              phase: 'train',
-            });
-            windowStart = now;
-            windowImages = 0;
-          }
-          stepInEpoch++;
+        const tr = await trainEpoch(ctx, epoch, trainAcc);
+        if (tr.stopped) {
+          stopped = true;
+          break;
         }
-        if (stopped) break;
         const trainSeconds = (performance.now() - t0) / 1000;
         const train = trainAcc.read();
-        const val = await this.validate(epoch, valAcc);
+        const val = await validateEpoch(
+          {
+            cfg: this.cfg,
+            model: this.model,
+            source: this.source,
+            control: this.control,
+            augment: this.state.augment,
+            globalStep: this.state.globalStep,
+            lr: this.schedState.baseLr,
+            momentum: this.schedState.baseMomentum,
+            onStep: this.events.onStep,
+          },
+          epoch,
+          valAcc,
+        );
         if (val === 'stopped') {
           stopped = true;
           break;
@@ -298,8 +241,8 @@ export class Trainer {
           valLoss: val ? val.loss : null,
           valTop1: val ? val.top1 : null,
           valTop5: val ? val.top5 : null,
-          lr,
-          momentum,
+          lr: tr.lr,
+          momentum: tr.momentum,
           imagesPerSec: train.samples / Math.max(1e-9, trainSeconds),
           epochSeconds: (performance.now() - t0) / 1000,
           skippedFiles: (stats?.skipped ?? 0) + (this.source.stats('val', epoch)?.skipped ?? 0),
@@ -307,7 +250,7 @@ export class Trainer {
         };
         epochs.push(metrics);
         await this.events.onEpochEnd?.(metrics);
-        lastCheckpoint = await this.writeCheckpoint(epoch, metrics);
+        lastCheckpoint = await this.writeEpochCheckpoint(epoch, metrics);
       }
     } finally {
       trainAcc.dispose();
@@ -316,72 +259,21 @@ export class Trainer {
     return { epochs, lastCheckpoint, weightsSha256: modelWeightsSha256(this.model), stopped };
   }
 
-  /** Validation in eval mode (running BN stats); null when the val split is empty. */
-  private async validate(epoch: number, acc: MetricAccumulator): Promise<{ loss: number; top1: number; top5: number } | null | 'stopped'> {
-    const steps = this.source.stepsPerEpoch('val');
-    if (steps === 0) return null;
-    acc.reset();
-    let i = 0;
-    const t0 = performance.now();
-    for await (const batch of this.source.batches('val', epoch)) {
-      if (!(await this.gate())) return 'stopped';
-      const x = prepareBatch(batch, { train: false, augment: this.augment, seed: this.cfg.seed });
-      try {
-        evalStep(this.model, x, batch.labels, this.cfg.train.labelSmoothing, acc);
-      } finally {
-        x.dispose();
-      }
-      i++;
-      if (i % this.cfg.train.logEverySteps === 0 || i === steps) {
-        const m = acc.read();
-        this.events.onStep?.({
-          epoch,
-          step: i - 1,
-          stepsInEpoch: steps,
-          globalStep: this.globalStep,
-          loss: m.loss,
-          top1: m.top1,
-          lr: this.schedState.baseLr,
-          momentum: this.schedState.baseMomentum,
-          imagesPerSec: m.samples / Math.max(1e-9, (performance.now() - t0) / 1000),
-          etaSeconds: null,
-          targetEpochs: this.cfg.train.epochs,
-          phase: 'val',
-        });
-      }
-    }
-    const m = acc.read();
-    return m.samples > 0 ? { loss: m.loss, top1: m.top1, top5: m.top5 } : null;
-  }
-
-  private async writeCheckpoint(epoch: number, metrics: EpochMetrics): Promise<string> {
-    const file = path.join(this.dir, checkpointName(epoch));
-    const sched: SchedulerState = { ...this.schedState, step: this.globalStep - this.schedState.startGlobalStep };
-    const saved = saveCheckpoint({
-      file,
-      model: this.model,
-      optimizer: this.optimizer.getState(),
-      header: {
-        epoch,
-        step: this.globalStep,
-        stepsPerEpoch: this.stepsPerEpoch,
-        config: this.cfg as RunConfig,
-        metrics,
-        scheduler: sched,
-        rng: { seed: this.cfg.seed, scheme: 'counter-based: hashKeys(seed, purpose, epoch, sampleId)' },
-        backend: this.backend.name,
-      },
+  private async writeEpochCheckpoint(epoch: number, metrics: EpochMetrics): Promise<string> {
+    const g = this.state.globalStep;
+    const c = await this.writer.writeEpoch(this.model, this.optimizer.getState(), {
+      epoch,
+      step: g,
+      stepsPerEpoch: this.stepsPerEpoch,
+      config: this.cfg as RunConfig,
+      metrics,
+      scheduler: { ...this.schedState, step: g - this.schedState.startGlobalStep },
+      rng: { seed: this.cfg.seed, scheme: 'counter-based: hashKeys(seed, purpose, epoch, sampleId)' },
+      backend: this.backend.name,
     });
-    // checkpoints already in the folder are read once (headers + checksum); later ones are tracked here
-    this.rotation ??= (await listCheckpoints(this.dir)).filter((e) => path.resolve(e.path) !== path.resolve(file));
-    this.rotation.push({ path: file, epoch, valTop1: metrics.valTop1 });
-    const removed = rotateCheckpoints(this.rotation, this.cfg.checkpoint.keepLast, this.cfg.checkpoint.keepBest);
-    this.rotation = this.rotation.filter((e) => !removed.includes(e.path));
-    const best = bestCheckpoint(this.rotation);
-    const isBest = best !== null && path.resolve(best.path) === path.resolve(file);
-    this.log('info', `checkpoint ${file} (${saved.bytes} bytes)${removed.length ? `, removed ${removed.length} old` : ''}`);
-    await this.events.onCheckpoint?.({ path: file, epoch, bytes: saved.bytes, sha256: saved.sha256, valTop1: metrics.valTop1, isBest, removed });
-    return file;
+    this.log('info', `checkpoint ${c.path} (${c.bytes} bytes)${c.removed.length ? `, removed ${c.removed.length} old` : ''}`);
+    await this.events.onCheckpoint?.(c);
+    return c.path;
   }
 
   /** Frees the model and optimizer tensors (the source is the caller's to close). */
