@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'DECODE_ERROR', // an image could not be decoded
   'CHECKPOINT_MISMATCH', // architecture / class count of a checkpoint does not match the model
   'CHECKPOINT_CORRUPT', // a checkpoint file is truncated or its checksum does not match
+  'CHECKPOINT_WRITE_FAILED', // writing a checkpoint failed (disk full, I/O error); the previous one is kept
+  'OWNED', // the run is being trained by another live process
   'BACKEND_UNAVAILABLE', // the requested tfjs backend cannot be loaded
   'SCHEDULE_EXHAUSTED', // stepped an LR schedule past its total steps
   'DIVERGED', // the training loss became NaN/Infinity

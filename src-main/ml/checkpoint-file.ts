@@ -76,6 +76,8 @@ export function encodeCheckpoint(header: object, model: NamedArray[], optimizer:
 export interface AtomicWriteHooks {
   /** test hook: runs after the temp file is fsynced, before the rename (throw to simulate a crash) */
   beforeRename?: (tempPath: string) => void;
+  /** fault-injection hook: runs after each part is written to the temp file (throw to simulate ENOSPC / EIO) */
+  afterPart?: (index: number, tempPath: string) => void;
 }
 
 /** Writes `parts` to `file` atomically (temp in the same dir, fsync, rename, fsync dir). */
@@ -83,18 +85,29 @@ export function writeFileAtomic(file: string, parts: Buffer[], hooks: AtomicWrit
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  const fd = fs.openSync(tmp, 'w');
+  let fd: number | null = fs.openSync(tmp, 'w');
   try {
-    for (const p of parts) {
+    for (const [i, p] of parts.entries()) {
       let off = 0;
       while (off < p.length) off += fs.writeSync(fd, p, off, p.length - off);
+      hooks.afterPart?.(i, tmp);
     }
     fs.fsyncSync(fd);
-  } finally {
     fs.closeSync(fd);
+    fd = null;
+  } catch (e) {
+    // a failed write (disk full, I/O error) leaves no temp file behind and the target untouched
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
   }
   hooks.beforeRename?.(tmp);
-  fs.renameSync(tmp, file);
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
   fsyncDir(dir);
 }
 

@@ -1,26 +1,51 @@
-// Writes a run's epoch checkpoints into its folder and keeps the folder rotated (keep last K plus
-// the best by val top-1). The folder is listed once (headers + checksums); later files are
-// tracked in memory.
+// Writes a run's checkpoints into its folder. Epoch checkpoints are rotated (keep last K plus the
+// best by val top-1; the folder is listed once, later files are tracked in memory). Only the
+// newest mid-epoch checkpoint is kept: writing one (or the next epoch checkpoint) removes the
+// older mid-epoch files. A file a queued or running child run starts from is pinned: never removed.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '../../src-shared/config/run-config';
-import { bestCheckpoint, checkpointName, listCheckpoints, rotateCheckpoints, saveCheckpoint, type CheckpointHeader, type RotationEntry } from './checkpoint';
+import {
+  bestCheckpoint,
+  checkpointName,
+  listCheckpoints,
+  MID_EPOCH_NAME,
+  midEpochCheckpointName,
+  rotateCheckpoints,
+  saveCheckpoint,
+  type CheckpointHeader,
+  type CheckpointKind,
+  type RotationEntry,
+} from './checkpoint';
+import type { AtomicWriteHooks, NamedArray } from './checkpoint-file';
 import type { Model } from './models/index';
-import type { NamedArray } from './checkpoint-file';
 
 export interface CheckpointEvent {
   path: string;
+  kind: CheckpointKind;
   epoch: number;
+  /** steps done within the epoch (stepsPerEpoch for an epoch checkpoint) */
+  stepInEpoch: number;
+  globalStep: number;
   bytes: number;
   sha256: string;
   valTop1: number | null;
   isBest: boolean;
+  /** files this write removed (rotation, older mid-epoch checkpoints) */
   removed: string[];
 }
 
-export type EpochHeader = Omit<
+export type WriteHeader = Omit<
   CheckpointHeader,
   'kind' | 'createdAt' | 'weightsSha256' | 'arch' | 'numClasses' | 'widthMultiplier' | 'trainableParams' | 'nonTrainableParams' | 'optimizerState'
->;
+> & { checkpointKind: CheckpointKind; stepInEpoch: number };
+
+export interface CheckpointWriterOptions {
+  /** absolute paths a queued or running child needs (asked at each write) */
+  pinned?: () => Iterable<string>;
+  /** fault injection (tests): write hooks for the next writes */
+  hooks?: () => AtomicWriteHooks | undefined;
+}
 
 export class CheckpointWriter {
   private rotation: RotationEntry[] | null = null;
@@ -28,20 +53,50 @@ export class CheckpointWriter {
   constructor(
     private readonly dir: string,
     private readonly cfg: Readonly<RunConfig>,
+    private readonly opts: CheckpointWriterOptions = {},
   ) {}
 
-  /** Writes epoch `header.epoch`'s checkpoint, rotates the folder, and says what changed. */
-  async writeEpoch(model: Model, optimizer: NamedArray[], header: EpochHeader): Promise<CheckpointEvent> {
-    const epoch = header.epoch;
-    const file = path.join(this.dir, checkpointName(epoch));
-    const valTop1 = header.metrics?.valTop1 ?? null;
-    const saved = saveCheckpoint({ file, model, optimizer, header });
-    this.rotation ??= (await listCheckpoints(this.dir)).filter((e) => path.resolve(e.path) !== path.resolve(file));
-    this.rotation.push({ path: file, epoch, valTop1 });
-    const removed = rotateCheckpoints(this.rotation, this.cfg.checkpoint.keepLast, this.cfg.checkpoint.keepBest);
-    this.rotation = this.rotation.filter((e) => !removed.includes(e.path));
-    const best = bestCheckpoint(this.rotation);
-    const isBest = best !== null && path.resolve(best.path) === path.resolve(file);
-    return { path: file, epoch, bytes: saved.bytes, sha256: saved.sha256, valTop1, isBest, removed };
+  /** Writes the checkpoint `header` describes, then removes what it supersedes; says what changed. */
+  async write(model: Model, optimizer: NamedArray[], header: WriteHeader): Promise<CheckpointEvent> {
+    const mid = header.checkpointKind === 'mid-epoch';
+    const file = path.join(this.dir, mid ? midEpochCheckpointName(header.epoch, header.stepInEpoch) : checkpointName(header.epoch));
+    const valTop1 = mid ? null : (header.metrics?.valTop1 ?? null);
+    const saved = saveCheckpoint({ file, model, optimizer, header, hooks: this.opts.hooks?.() });
+    const pinned = new Set([...(this.opts.pinned?.() ?? [])].map((p) => path.resolve(p)));
+    const removed = this.removeOlderMidEpoch(file, pinned);
+    let isBest = false;
+    if (!mid) {
+      this.rotation ??= (await listCheckpoints(this.dir)).filter((e) => path.resolve(e.path) !== path.resolve(file));
+      this.rotation.push({ path: file, epoch: header.epoch, valTop1 });
+      const rotated = rotateCheckpoints(this.rotation, this.cfg.checkpoint.keepLast, this.cfg.checkpoint.keepBest, pinned);
+      this.rotation = this.rotation.filter((e) => !rotated.includes(e.path));
+      removed.push(...rotated);
+      const best = bestCheckpoint(this.rotation);
+      isBest = best !== null && path.resolve(best.path) === path.resolve(file);
+    }
+    return {
+      path: file,
+      kind: header.checkpointKind,
+      epoch: header.epoch,
+      stepInEpoch: header.stepInEpoch,
+      globalStep: header.step,
+      bytes: saved.bytes,
+      sha256: saved.sha256,
+      valTop1,
+      isBest,
+      removed,
+    };
+  }
+
+  private removeOlderMidEpoch(keep: string, pinned: ReadonlySet<string>): string[] {
+    if (!fs.existsSync(this.dir)) return [];
+    const removed: string[] = [];
+    for (const name of fs.readdirSync(this.dir)) {
+      const p = path.join(this.dir, name);
+      if (!MID_EPOCH_NAME.test(name) || path.resolve(p) === path.resolve(keep) || pinned.has(path.resolve(p))) continue;
+      fs.rmSync(p, { force: true });
+      removed.push(p);
+    }
+    return removed;
   }
 }

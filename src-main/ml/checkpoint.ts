@@ -1,9 +1,12 @@
-// Epoch checkpoints: what goes in (weights incl. BN running stats, optimizer buffers, scheduler
-// state, counters, seed, config, metrics), loading with an architecture check that never loads
-// partially, `inspect`, and keep-last-K-plus-best rotation. The byte format is in checkpoint-file.ts.
+// Checkpoints: what goes in (weights incl. BN running stats, optimizer buffers, scheduler state,
+// counters, seed, config, the augmentation in effect, metrics; for a mid-epoch checkpoint the step
+// within the epoch and the partial epoch's metric sums), loading with an architecture check that
+// never loads partially, `inspect`, and keep-last-K-plus-best rotation of epoch checkpoints (files
+// a queued child still needs are pinned). The byte format is in checkpoint-file.ts.
 import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AugmentParams } from '../../src-shared/config/augment';
 import type { RunConfig, ScheduleConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
 import type { EpochMetrics } from '../../src-shared/metrics';
@@ -34,7 +37,18 @@ export interface SchedulerState {
 export interface CheckpointHeader {
   kind: 'workstation-checkpoint';
   createdAt: string;
-  /** last completed epoch (1-based) */
+  /**
+   * 'epoch': written after epoch `epoch` finished (validation included); 'mid-epoch': written
+   * inside epoch `epoch` after `stepInEpoch` of its steps. Absent in files of older builds ('epoch').
+   */
+  checkpointKind?: CheckpointKind;
+  /** steps done within `epoch` (stepsPerEpoch for an epoch checkpoint) */
+  stepInEpoch?: number;
+  /** the augmentation in effect at this point (live changes included); absent in older files */
+  augment?: AugmentParams;
+  /** mid-epoch only: what the epoch had accumulated so far */
+  partial?: PartialEpoch;
+  /** the epoch (1-based) the checkpoint belongs to: finished ('epoch') or in progress ('mid-epoch') */
   epoch: number;
   /** global training steps done */
   step: number;
@@ -55,6 +69,35 @@ export interface CheckpointHeader {
   backend: string;
 }
 
+export type CheckpointKind = 'epoch' | 'mid-epoch';
+
+/** The partial epoch a mid-epoch checkpoint carries, so the epoch's metrics come out whole. */
+export interface PartialEpoch {
+  /** training metric sums so far ([loss * n, top1 count, top5 count], float32 values) and samples */
+  sums: number[];
+  samples: number;
+  /** training seconds spent in the epoch so far (paused time excluded) */
+  trainSeconds: number;
+  /** files skipped so far in the epoch */
+  skipped: number;
+  /** last step's lr and momentum */
+  lr: number;
+  momentum: number;
+}
+
+/** Where a checkpoint stands: its kind and the steps done within its epoch (older files: epoch). */
+export function checkpointPosition(h: Pick<CheckpointHeader, 'checkpointKind' | 'stepInEpoch' | 'epoch' | 'stepsPerEpoch'>): {
+  kind: CheckpointKind;
+  epoch: number;
+  stepInEpoch: number;
+  /** epochs finished at this point */
+  completedEpochs: number;
+} {
+  const kind = h.checkpointKind ?? 'epoch';
+  const stepInEpoch = h.stepInEpoch ?? h.stepsPerEpoch;
+  return { kind, epoch: h.epoch, stepInEpoch, completedEpochs: kind === 'epoch' ? h.epoch : h.epoch - 1 };
+}
+
 export type CheckpointSummary = Pick<
   CheckpointHeader,
   | 'epoch'
@@ -69,7 +112,7 @@ export type CheckpointSummary = Pick<
   | 'metrics'
   | 'scheduler'
   | 'createdAt'
-> & { path: string; bytes: number; sha256: string };
+> & { path: string; bytes: number; sha256: string; checkpointKind: CheckpointKind; stepInEpoch: number };
 
 /** Model variables read back in the documented order. */
 export function modelArrays(model: Model): NamedArray[] {
@@ -129,6 +172,8 @@ function summarize(file: string, h: CheckpointHeader, bytes: number, sha256: str
     bytes,
     sha256,
     createdAt: h.createdAt,
+    checkpointKind: checkpointPosition(h).kind,
+    stepInEpoch: checkpointPosition(h).stepInEpoch,
   };
 }
 
@@ -191,6 +236,13 @@ export function checkpointName(epoch: number): string {
   return `epoch-${String(epoch).padStart(4, '0')}.ckpt`;
 }
 
+/** Mid-epoch checkpoint file name: epoch-0003.step-000120.ckpt (never matched by rotation) */
+export function midEpochCheckpointName(epoch: number, stepInEpoch: number): string {
+  return `epoch-${String(epoch).padStart(4, '0')}.step-${String(stepInEpoch).padStart(6, '0')}.ckpt`;
+}
+
+export const MID_EPOCH_NAME = /^epoch-\d+\.step-\d+\.ckpt$/;
+
 export interface RotationEntry {
   path: string;
   epoch: number;
@@ -222,10 +274,14 @@ export function bestCheckpoint(entries: RotationEntry[]): RotationEntry | null {
   return best;
 }
 
-/** Keeps the last `keepLast` plus (optionally) the best; deletes the rest and returns their paths. */
-export function rotateCheckpoints(entries: RotationEntry[], keepLast: number, keepBest: boolean): string[] {
+/**
+ * Keeps the last `keepLast` plus (optionally) the best and any pinned file (one a queued or
+ * running child run starts from); deletes the rest and returns their paths.
+ */
+export function rotateCheckpoints(entries: RotationEntry[], keepLast: number, keepBest: boolean, pinned: ReadonlySet<string> = new Set()): string[] {
   const sorted = [...entries].sort((a, b) => a.epoch - b.epoch);
   const keep = new Set(sorted.slice(-keepLast).map((e) => e.path));
+  for (const e of sorted) if (pinned.has(path.resolve(e.path))) keep.add(e.path);
   const best = keepBest ? bestCheckpoint(sorted) : null;
   if (best) keep.add(best.path);
   const removed: string[] = [];

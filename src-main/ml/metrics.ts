@@ -29,7 +29,17 @@ export interface MetricAccumulator {
   /** reads back (one host sync) */
   read(): MetricTotals;
   reset(): void;
+  /** the sums as they stand (one host sync), for a mid-epoch checkpoint */
+  snapshot(): MetricSnapshot;
+  /** continues from a snapshot: the next read() is as if the snapshot's batches had been added here */
+  restore(s: MetricSnapshot): void;
   dispose(): void;
+}
+
+export interface MetricSnapshot {
+  /** [loss * n, top1 count, top5 count], float32 values */
+  sums: number[];
+  samples: number;
 }
 
 export function createMetricAccumulator(): MetricAccumulator {
@@ -52,6 +62,15 @@ export function createMetricAccumulator(): MetricAccumulator {
       sums.dispose();
       sums = tf.keep(tf.zeros([3]));
       samples = 0;
+    },
+    snapshot() {
+      return { sums: Array.from(sums.dataSync()), samples };
+    },
+    restore(s) {
+      sums.dispose();
+      // float32 values survive JSON exactly, so the restored sums equal the saved ones bit for bit
+      sums = tf.keep(tf.tensor1d(s.sums, 'float32'));
+      samples = s.samples;
     },
     dispose() {
       sums.dispose();

@@ -19,6 +19,8 @@ export interface LoopState {
   globalStep: number;
   augment: AugmentParams;
   pendingAugment: AugmentPatch | null;
+  /** recorded live changes to re-apply at their global steps (a resumed run), in step order */
+  scheduled: { globalStep: number; patch: AugmentPatch }[];
   /** steps and wall time of this trainer (for the ETA) */
   runSteps: number;
   runStart: number;
@@ -61,6 +63,12 @@ export async function trainEpoch(ctx: EpochContext, epoch: number, acc: MetricAc
   let windowImages = 0;
   for await (const batch of ctx.source.batches('train', epoch, { startStep })) {
     if (!(await ctx.control.gate())) return { stopped: true, lr, momentum, stepsDone: stepInEpoch };
+    while (state.scheduled.length && state.scheduled[0].globalStep <= state.globalStep) {
+      const c = state.scheduled.shift()!;
+      state.augment = applyAugmentPatch(state.augment, c.patch);
+      ctx.source.setAugment?.(c.patch);
+      ctx.log('info', `recorded augmentation change re-applied at global step ${state.globalStep}`);
+    }
     if (state.pendingAugment) {
       state.augment = applyAugmentPatch(state.augment, state.pendingAugment);
       state.pendingAugment = null;

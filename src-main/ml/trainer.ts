@@ -1,24 +1,29 @@
 // The trainer: builds (or restores from a checkpoint) the model, optimizer and schedule, then runs
 // epochs — the step loop (train-epoch.ts), validation (validate.ts), the epoch's metrics, and an
 // atomic checkpoint with rotation (checkpoint-writer.ts) — honouring pause / resume / stop at step
-// boundaries (run-control.ts) and live augmentation changes. Resume is either exact ('exact') or
-// a new experiment ('fork'), see resume.ts.
+// boundaries (run-control.ts) and live augmentation changes. Mid-epoch checkpoints are written
+// every `checkpoint.everyMinutes` / `everySteps` and on a graceful stop, and resume continues at
+// the next step with the epoch's partial metric sums, so an interrupted run ends on the same
+// weights and epoch metrics as an uninterrupted one. A checkpoint write that fails (disk full)
+// pauses the run with CHECKPOINT_WRITE_FAILED and is retried when it resumes. Resume is either
+// exact ('exact') or a new experiment ('fork'), see resume.ts.
 import type { BatchSource } from '../../src-shared/batch-source';
-import type { AugmentParams, AugmentPatch } from '../../src-shared/config/augment';
+import { applyAugmentPatch, type AugmentParams, type AugmentPatch } from '../../src-shared/config/augment';
 import type { RunConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
 import type { EpochMetrics } from '../../src-shared/metrics';
 import { selectBackend, type BackendInfo } from './backend';
-import { loadCheckpointInto, modelWeightsSha256, type SchedulerState } from './checkpoint';
-import { CheckpointWriter, type CheckpointEvent } from './checkpoint-writer';
-import { createMetricAccumulator } from './metrics';
+import { checkpointPosition, loadCheckpointInto, modelWeightsSha256, type PartialEpoch, type SchedulerState } from './checkpoint';
+import { removeStaleTemps, type AtomicWriteHooks } from './checkpoint-file';
+import { CheckpointWriter, type CheckpointEvent, type WriteHeader } from './checkpoint-writer';
+import { createMetricAccumulator, type MetricAccumulator } from './metrics';
 import { createModel, type Model } from './models/index';
 import { createOptimizer, type SgdOptimizer } from './optim/sgd';
 import { createSchedule } from './schedule/index';
 import { freshSchedulerState, planResume } from './resume';
 import type { StepEvent } from './progress';
 import { RunControl } from './run-control';
-import { trainEpoch, type EpochContext, type LoopState } from './train-epoch';
+import { diverged, trainEpoch, type EpochContext, type LoopState } from './train-epoch';
 import { validateEpoch } from './validate';
 
 export type { StepEvent } from './progress';
@@ -29,6 +34,8 @@ export interface TrainerEvents {
   /** awaited before the next epoch starts (the store commits there) */
   onEpochEnd?(m: EpochMetrics): void | Promise<void>;
   onCheckpoint?(c: CheckpointEvent): void | Promise<void>;
+  /** a checkpoint write failed; the trainer has paused itself and retries the write when resumed */
+  onCheckpointError?(e: WorkstationError): void;
   onLog?(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void;
 }
 
@@ -38,7 +45,24 @@ export interface TrainerOptions {
   checkpointDir: string;
   resumeFrom?: string;
   resumeMode?: 'exact' | 'fork';
+  /**
+   * Live augmentation changes recorded after the checkpoint resumed from, re-applied at their
+   * recorded global steps (the checkpoint holds the augmentation in effect when it was written).
+   */
+  augmentChanges?: { globalStep: number; patch: AugmentPatch }[];
+  /** checkpoint files a queued or running child run needs (never removed by rotation) */
+  pinnedCheckpoints?: () => Iterable<string>;
+  /** fault injection for tests: hooks for the next checkpoint writes */
+  checkpointHooks?: () => AtomicWriteHooks | undefined;
   events?: TrainerEvents;
+}
+
+/** Where a resumed trainer started: the checkpoint's epoch and the steps already done in it. */
+export interface ResumedFrom {
+  epoch: number;
+  stepInEpoch: number;
+  checkpoint: string;
+  kind: 'epoch' | 'mid-epoch';
 }
 
 export interface TrainResult {
@@ -53,8 +77,11 @@ export class Trainer {
   readonly backend: BackendInfo;
   readonly model: Model;
   readonly stepsPerEpoch: number;
-  /** first epoch this trainer runs (1, or the checkpoint's epoch + 1) */
+  /** first epoch this trainer runs (1, the epoch after an epoch checkpoint, or a mid-epoch checkpoint's epoch) */
   readonly startEpoch: number;
+  /** steps of startEpoch already done (a mid-epoch checkpoint), else 0 */
+  readonly startStep: number;
+  readonly resumedFrom: ResumedFrom | null;
   private readonly cfg: Readonly<RunConfig>;
   private readonly source: BatchSource;
   private readonly events: TrainerEvents;
@@ -63,14 +90,27 @@ export class Trainer {
   private readonly schedule: ReturnType<typeof createSchedule>;
   private readonly control = new RunControl();
   private readonly writer: CheckpointWriter;
+  private readonly dir: string;
   private readonly state: LoopState;
+  private readonly partial: PartialEpoch | null;
+  private lastCheckpointStep: number;
+  private lastCheckpointAt = performance.now();
   private disposed = false;
 
   private constructor(
     opts: TrainerOptions,
     backend: BackendInfo,
     model: Model,
-    init: { startEpoch: number; globalStep: number; sched: SchedulerState; optimizer: SgdOptimizer },
+    init: {
+      startEpoch: number;
+      startStep?: number;
+      globalStep: number;
+      sched: SchedulerState;
+      optimizer: SgdOptimizer;
+      augment?: AugmentParams;
+      partial?: PartialEpoch;
+      resumedFrom?: ResumedFrom;
+    },
   ) {
     this.cfg = opts.config;
     this.source = opts.source;
@@ -79,6 +119,10 @@ export class Trainer {
     this.model = model;
     this.stepsPerEpoch = opts.source.stepsPerEpoch('train');
     this.startEpoch = init.startEpoch;
+    this.startStep = init.startStep ?? 0;
+    this.resumedFrom = init.resumedFrom ?? null;
+    this.partial = init.partial ?? null;
+    this.lastCheckpointStep = init.resumedFrom ? init.globalStep : -1;
     this.schedState = init.sched;
     this.optimizer = init.optimizer;
     this.schedule = createSchedule(init.sched.policy, {
@@ -87,8 +131,16 @@ export class Trainer {
       baseLr: init.sched.baseLr,
       baseMomentum: init.sched.baseMomentum,
     });
-    this.writer = new CheckpointWriter(opts.checkpointDir, opts.config);
-    this.state = { globalStep: init.globalStep, augment: opts.config.augment, pendingAugment: null, runSteps: 0, runStart: performance.now() };
+    this.dir = opts.checkpointDir;
+    this.writer = new CheckpointWriter(opts.checkpointDir, opts.config, { pinned: opts.pinnedCheckpoints, hooks: opts.checkpointHooks });
+    this.state = {
+      globalStep: init.globalStep,
+      augment: init.augment ?? opts.config.augment,
+      pendingAugment: null,
+      scheduled: [...(opts.augmentChanges ?? [])].filter((c) => c.globalStep >= init.globalStep).sort((a, b) => a.globalStep - b.globalStep),
+      runSteps: 0,
+      runStart: performance.now(),
+    };
   }
 
   static async create(opts: TrainerOptions): Promise<Trainer> {
@@ -112,23 +164,51 @@ export class Trainer {
       model.vars.filter((v) => v.trainable).map((v) => ({ name: v.name, variable: v.variable, decay: cfg.optimizer.excludeBnAndBias ? v.decay : true })),
     );
     const fresh = freshSchedulerState(cfg, spe);
+    // temp files of a write killed half-way (SIGKILL, power loss) are never a checkpoint
+    for (const t of removeStaleTemps(opts.checkpointDir)) opts.events?.onLog?.('info', `removed ${t}, left by an interrupted checkpoint write`);
     try {
       if (!opts.resumeFrom) return new Trainer(opts, backend, model, { startEpoch: 1, globalStep: 0, sched: fresh, optimizer });
       const ck = loadCheckpointInto(opts.resumeFrom, model);
       const h = ck.header;
-      if (cfg.train.epochs <= h.epoch) {
+      const pos = checkpointPosition(h);
+      if (cfg.train.epochs <= pos.completedEpochs) {
         throw new WorkstationError(
           'INVALID_CONFIG',
-          `train.epochs (${cfg.train.epochs}) is the epoch the run ends at; the checkpoint already finished epoch ${h.epoch}`,
+          `train.epochs (${cfg.train.epochs}) is the epoch the run ends at; the checkpoint already finished epoch ${pos.completedEpochs}`,
           { field: 'train.epochs' },
         );
       }
+      const mode = opts.resumeMode ?? 'exact';
+      const mid = pos.kind === 'mid-epoch';
+      if (mid && h.stepsPerEpoch !== spe)
+        throw new WorkstationError(
+          'CHECKPOINT_MISMATCH',
+          `${opts.resumeFrom} is a mid-epoch checkpoint of an epoch of ${h.stepsPerEpoch} steps; the data now gives ${spe} (batch size or dataset changed): resume from an epoch checkpoint instead`,
+          { path: opts.resumeFrom },
+        );
       optimizer.setState(ck.optimizer);
       const plan = planResume(h, cfg, spe, opts.resumeMode ?? 'exact');
       for (const n of plan.notes) opts.events?.onLog?.(plan.restarted ? 'info' : 'warn', n);
       const sched = plan.sched;
-      opts.events?.onLog?.('info', `resumed from ${opts.resumeFrom} (epoch ${h.epoch}, step ${h.step}, ${opts.resumeMode ?? 'exact'})`);
-      return new Trainer(opts, backend, model, { startEpoch: h.epoch + 1, globalStep: h.step, sched, optimizer });
+      // exact: the augmentation in effect when the checkpoint was written (live changes included);
+      // a fork's config already holds the settings it was forked with
+      const augment = mode === 'exact' && h.augment ? h.augment : cfg.augment;
+      if (augment !== cfg.augment) opts.source.setAugment?.(augment);
+      const resumedFrom: ResumedFrom = { epoch: pos.epoch, stepInEpoch: pos.stepInEpoch, checkpoint: opts.resumeFrom, kind: pos.kind };
+      opts.events?.onLog?.(
+        'info',
+        `resumed from ${opts.resumeFrom} (epoch ${pos.epoch}${mid ? ` step ${pos.stepInEpoch}/${spe}` : ''}, global step ${h.step}, ${mode})`,
+      );
+      return new Trainer(opts, backend, model, {
+        startEpoch: mid ? pos.epoch : pos.epoch + 1,
+        startStep: mid ? pos.stepInEpoch : 0,
+        globalStep: h.step,
+        sched,
+        optimizer,
+        augment,
+        partial: mid ? h.partial : undefined,
+        resumedFrom,
+      });
     } catch (e) {
       optimizer.dispose();
       model.dispose();
@@ -194,24 +274,48 @@ export class Trainer {
     };
   }
 
+  /** A mid-epoch checkpoint is due: every `checkpoint.everySteps` steps or `everyMinutes` minutes. */
+  private midEpochDue(): boolean {
+    const c = this.cfg.checkpoint;
+    if (c.everySteps !== null && this.state.globalStep % c.everySteps === 0) return true;
+    return c.everyMinutes > 0 && performance.now() - this.lastCheckpointAt >= c.everyMinutes * 60_000;
+  }
+
   async run(): Promise<TrainResult> {
     if (this.disposed) throw new WorkstationError('INVALID_STATE', 'trainer was disposed');
     const epochs: EpochMetrics[] = [];
     let lastCheckpoint: string | null = null;
     const trainAcc = createMetricAccumulator();
     const valAcc = createMetricAccumulator();
-    const ctx = this.epochContext();
+    const spe = this.stepsPerEpoch;
     let stopped = false;
     try {
       for (let epoch = this.startEpoch; epoch <= this.cfg.train.epochs && !stopped; epoch++) {
+        const first = epoch === this.startEpoch;
+        const startStep = first ? this.startStep : 0;
+        const partial = first ? this.partial : null;
         trainAcc.reset();
+        if (partial) trainAcc.restore(partial);
+        // training time of the epoch: what the partial epoch had, plus this trainer's share
+        const before = partial?.trainSeconds ?? 0;
+        const skippedBefore = partial?.skipped ?? 0;
         const t0 = performance.now();
-        const tr = await trainEpoch(ctx, epoch, trainAcc);
+        const epochSeconds = () => before + (performance.now() - t0) / 1000;
+        let last = { lr: partial?.lr ?? NaN, momentum: partial?.momentum ?? NaN };
+        const ctx: EpochContext = {
+          ...this.epochContext(),
+          afterStep: async (e, done) => {
+            if (done < spe && this.midEpochDue()) await this.writeMidEpoch(e, done, trainAcc, epochSeconds(), skippedBefore, last, true);
+          },
+        };
+        const tr = await trainEpoch(ctx, epoch, trainAcc, startStep);
+        if (tr.stepsDone > startStep) last = { lr: tr.lr, momentum: tr.momentum };
         if (tr.stopped) {
           stopped = true;
+          await this.checkpointOnStop(epoch, tr.stepsDone, trainAcc, epochSeconds(), skippedBefore, last);
           break;
         }
-        const trainSeconds = (performance.now() - t0) / 1000;
+        const trainSeconds = epochSeconds();
         const train = trainAcc.read();
         const val = await validateEpoch(
           {
@@ -230,6 +334,8 @@ export class Trainer {
         );
         if (val === 'stopped') {
           stopped = true;
+          // all training steps of the epoch are done: the checkpoint says so, resume validates
+          await this.checkpointOnStop(epoch, spe, trainAcc, trainSeconds, skippedBefore, last);
           break;
         }
         const stats = this.source.stats('train', epoch);
@@ -241,16 +347,21 @@ export class Trainer {
           valLoss: val ? val.loss : null,
           valTop1: val ? val.top1 : null,
           valTop5: val ? val.top5 : null,
-          lr: tr.lr,
-          momentum: tr.momentum,
-          imagesPerSec: train.samples / Math.max(1e-9, trainSeconds),
-          epochSeconds: (performance.now() - t0) / 1000,
-          skippedFiles: (stats?.skipped ?? 0) + (this.source.stats('val', epoch)?.skipped ?? 0),
+          lr: last.lr,
+          momentum: last.momentum,
+          imagesPerSec: (train.samples - (partial?.samples ?? 0)) / Math.max(1e-9, trainSeconds - before),
+          epochSeconds: before + (performance.now() - t0) / 1000,
+          skippedFiles: skippedBefore + (stats?.skipped ?? 0) + (this.source.stats('val', epoch)?.skipped ?? 0),
           imageSize: this.source.imageSize('train', epoch),
         };
         epochs.push(metrics);
         await this.events.onEpochEnd?.(metrics);
-        lastCheckpoint = await this.writeEpochCheckpoint(epoch, metrics);
+        const c = await this.checkpoint(this.header('epoch', epoch, spe, metrics), true);
+        if (c) lastCheckpoint = c.path;
+        else {
+          stopped = true; // stopped while paused on a failed write
+          break;
+        }
       }
     } finally {
       trainAcc.dispose();
@@ -259,10 +370,44 @@ export class Trainer {
     return { epochs, lastCheckpoint, weightsSha256: modelWeightsSha256(this.model), stopped };
   }
 
-  private async writeEpochCheckpoint(epoch: number, metrics: EpochMetrics): Promise<string> {
+  /** A graceful stop keeps every step done: a mid-epoch checkpoint unless the newest one is here already. */
+  private async checkpointOnStop(
+    epoch: number,
+    stepsDone: number,
+    acc: MetricAccumulator,
+    seconds: number,
+    skippedBefore: number,
+    last: { lr: number; momentum: number },
+  ): Promise<void> {
+    if (this.state.globalStep === this.lastCheckpointStep) return;
+    if (stepsDone === 0) return; // nothing of this epoch yet: the previous epoch checkpoint is where it stands
+    await this.writeMidEpoch(epoch, stepsDone, acc, seconds, skippedBefore, last, false);
+  }
+
+  private async writeMidEpoch(
+    epoch: number,
+    stepsDone: number,
+    acc: MetricAccumulator,
+    seconds: number,
+    skippedBefore: number,
+    last: { lr: number; momentum: number },
+    retry: boolean,
+  ): Promise<void> {
+    const snap = acc.snapshot();
+    const loss = snap.samples > 0 ? snap.sums[0] / snap.samples : 0;
+    // never checkpoint NaN weights: a diverged run stops here like at a progress event
+    if (!Number.isFinite(loss)) throw diverged(epoch, stepsDone, loss, last.lr, last.momentum);
+    const skipped = skippedBefore + (this.source.stats('train', epoch)?.skipped ?? 0);
+    const partial: PartialEpoch = { ...snap, trainSeconds: seconds, skipped, ...last };
+    await this.checkpoint({ ...this.header('mid-epoch', epoch, stepsDone, null), partial }, retry);
+  }
+
+  private header(kind: 'epoch' | 'mid-epoch', epoch: number, stepInEpoch: number, metrics: EpochMetrics | null): WriteHeader {
     const g = this.state.globalStep;
-    const c = await this.writer.writeEpoch(this.model, this.optimizer.getState(), {
+    return {
+      checkpointKind: kind,
       epoch,
+      stepInEpoch,
       step: g,
       stepsPerEpoch: this.stepsPerEpoch,
       config: this.cfg as RunConfig,
@@ -270,10 +415,44 @@ export class Trainer {
       scheduler: { ...this.schedState, step: g - this.schedState.startGlobalStep },
       rng: { seed: this.cfg.seed, scheme: 'counter-based: hashKeys(seed, purpose, epoch, sampleId)' },
       backend: this.backend.name,
-    });
-    this.log('info', `checkpoint ${c.path} (${c.bytes} bytes)${c.removed.length ? `, removed ${c.removed.length} old` : ''}`);
-    await this.events.onCheckpoint?.(c);
-    return c.path;
+      // a change asked for but not applied yet applies at the next step either way
+      augment: this.state.pendingAugment ? applyAugmentPatch(this.state.augment, this.state.pendingAugment) : this.state.augment,
+    };
+  }
+
+  /**
+   * Writes a checkpoint. A failed write (disk full, I/O error) leaves the previous checkpoint and
+   * the database as they were; with `retry` the trainer pauses itself, reports the error, and
+   * writes again when resumed (null: stopped while paused). Without `retry` (a graceful stop) the
+   * error is logged and the stop goes on.
+   */
+  private async checkpoint(header: WriteHeader, retry: boolean): Promise<CheckpointEvent | null> {
+    for (;;) {
+      try {
+        const c = await this.writer.write(this.model, this.optimizer.getState(), header);
+        this.lastCheckpointStep = header.step;
+        this.lastCheckpointAt = performance.now();
+        const where = c.kind === 'mid-epoch' ? `epoch ${c.epoch} step ${c.stepInEpoch}/${this.stepsPerEpoch}` : `epoch ${c.epoch}`;
+        this.log('info', `checkpoint ${c.path} (${where}, ${c.bytes} bytes)${c.removed.length ? `, removed ${c.removed.length} old` : ''}`);
+        await this.events.onCheckpoint?.(c);
+        return c;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) throw e;
+        const err = new WorkstationError(
+          'CHECKPOINT_WRITE_FAILED',
+          `writing the ${header.checkpointKind} checkpoint of epoch ${header.epoch} into ${this.dir} failed: ${code} (${(e as Error).message}). ` +
+            `The previous checkpoint and the database are intact; ${code === 'ENOSPC' ? 'free disk space' : 'fix the disk'} and resume the run to write it again`,
+          { path: this.dir, cause: e },
+        );
+        this.log('error', err.message);
+        if (!retry) return null;
+        this.control.pause();
+        this.events.onCheckpointError?.(err);
+        if (!(await this.control.gate())) return null;
+        this.log('info', `writing the ${header.checkpointKind} checkpoint of epoch ${header.epoch} again`);
+      }
+    }
   }
 
   /** Frees the model and optimizer tensors (the source is the caller's to close). */

@@ -89,6 +89,10 @@ export const CheckpointSchema = z.strictObject({
   /** keep the last K epoch checkpoints (plus the best by val top-1) */
   keepLast: z.number().int().min(1).default(3),
   keepBest: z.boolean().default(true),
+  /** a mid-epoch checkpoint when this many minutes passed since the last checkpoint (0 = off) */
+  everyMinutes: z.number().min(0).default(15),
+  /** a mid-epoch checkpoint every this many global steps (null = off) */
+  everySteps: z.number().int().min(1).nullable().default(null),
 });
 
 export const RunConfigSchema = z.strictObject({
