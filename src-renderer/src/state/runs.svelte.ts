@@ -20,6 +20,7 @@ function upsertBy<T>(list: T[], item: T, key: (t: T) => number): void {
 
 /** Union of two step lists by globalStep, in order (stored steps + steps seen live). */
 function mergeSteps(a: StepSample[], b: StepSample[]): StepSample[] {
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local scratch map, not state
   const byStep = new Map<number, StepSample>();
   for (const s of a) byStep.set(s.globalStep, s);
   for (const s of b) byStep.set(s.globalStep, s);
