@@ -1,20 +1,19 @@
-// Relays the typed service API between the renderer (preload bridge) and the service client:
-// calls are checked against the contract before they are forwarded, errors go back in their
-// wire form (code + field survive), service events are pushed to the window. Also the save
-// dialog for CSV export and the folder picker for the dataset root.
+// Relays the service API's envelopes between the renderer (its preload transport) and the
+// service client: each request is checked and answered by renderer-relay.ts (errors go back in
+// their wire form, code + field kept), service events are pushed to the window as event
+// envelopes. Also the save dialog for CSV export and the folder picker for the dataset root.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron';
-import type { EventName } from '../../src-shared/api/contract';
+import { app, BrowserWindow, dialog, ipcMain, type IpcMainEvent } from 'electron';
+import type { EventEnvelope, EventName } from '../../src-shared/api/contract';
 import { WorkstationError, toWireError } from '../../src-shared/errors';
-import { validateCall } from './call-validation';
+import type { ServiceLink } from '../common/service-link';
 import { folderDialogOptions, pickedFolder } from './folder-dialog';
-import { isAllowedNavigation } from './csp';
 import { IPC_CHANNELS } from './ipc-channels';
-import type { ServiceClient } from './service-client';
+import { checkSender, relayRendererRequest } from './renderer-relay';
 
 export interface IpcBridgeOptions {
-  client(): ServiceClient | null;
+  client(): ServiceLink | null;
   window(): BrowserWindow | null;
   /** origins allowed to call (the app:// origin, or the dev server) */
   appOrigin: string;
@@ -25,27 +24,17 @@ function wireFailure(err: unknown): Error {
   return new Error(JSON.stringify(toWireError(err)));
 }
 
-function checkSender(event: IpcMainInvokeEvent, appOrigin: string): void {
-  const url = event.senderFrame?.url ?? '';
-  if (!isAllowedNavigation(url, appOrigin)) throw new WorkstationError('UNAUTHORIZED', `IPC from an unexpected page (${url || 'unknown'})`);
-}
-
 export function registerIpcBridge(opts: IpcBridgeOptions): { forward(event: EventName, payload: unknown): void; dispose(): void } {
-  ipcMain.handle(IPC_CHANNELS.call, async (event, command: unknown, params: unknown) => {
-    try {
-      checkSender(event, opts.appOrigin);
-      const checked = validateCall(command, params);
-      const client = opts.client();
-      if (!client) throw new WorkstationError('INTERNAL', 'the training service is (re)starting; try again in a moment');
-      return await client.call(checked.command, checked.params as never);
-    } catch (err) {
-      throw wireFailure(err);
-    }
-  });
+  const onRequest = (event: IpcMainEvent, raw: unknown): void => {
+    relayRendererRequest(raw, { senderUrl: event.senderFrame?.url ?? '', appOrigin: opts.appOrigin, client: opts.client() }, (msg) => {
+      if (!event.sender.isDestroyed()) event.reply(IPC_CHANNELS.message, msg);
+    });
+  };
+  ipcMain.on(IPC_CHANNELS.request, onRequest);
 
   ipcMain.handle(IPC_CHANNELS.saveFile, async (event, defaultName: unknown, content: unknown) => {
     try {
-      checkSender(event, opts.appOrigin);
+      checkSender(event.senderFrame?.url ?? '', opts.appOrigin);
       if (typeof defaultName !== 'string' || typeof content !== 'string')
         throw new WorkstationError('INVALID_ARGUMENT', 'saveFile(defaultName: string, content: string)', { field: 'defaultName' });
       const win = opts.window();
@@ -68,7 +57,7 @@ export function registerIpcBridge(opts: IpcBridgeOptions): { forward(event: Even
 
   ipcMain.handle(IPC_CHANNELS.pickFolder, async (event, title: unknown) => {
     try {
-      checkSender(event, opts.appOrigin);
+      checkSender(event.senderFrame?.url ?? '', opts.appOrigin);
       const dialogOpts = folderDialogOptions(title);
       const win = opts.window();
       return pickedFolder(win ? await dialog.showOpenDialog(win, dialogOpts) : await dialog.showOpenDialog(dialogOpts));
@@ -80,10 +69,11 @@ export function registerIpcBridge(opts: IpcBridgeOptions): { forward(event: Even
   return {
     forward(event, payload) {
       const win = opts.window();
-      if (win && !win.isDestroyed()) win.webContents.send(IPC_CHANNELS.event, event, payload);
+      const msg: EventEnvelope = { type: 'event', event, payload };
+      if (win && !win.isDestroyed()) win.webContents.send(IPC_CHANNELS.message, msg);
     },
     dispose() {
-      ipcMain.removeHandler(IPC_CHANNELS.call);
+      ipcMain.removeListener(IPC_CHANNELS.request, onRequest);
       ipcMain.removeHandler(IPC_CHANNELS.saveFile);
       ipcMain.removeHandler(IPC_CHANNELS.pickFolder);
     },

@@ -3,7 +3,8 @@
 // permission requests denied, <webview> refused.
 import fs from 'node:fs/promises';
 import { app, protocol, type Session, type WebContents } from 'electron';
-import { appContentType, resolveAppFile } from './app-protocol';
+import { staticContentType } from '../common/static-files';
+import { resolveAppFile } from './app-protocol';
 import { APP_SCHEME, isAllowedNavigation, isAllowedRequest } from './csp';
 
 /** Must run before `app.ready`: app:// behaves like https (origin, fetch, secure context). */
@@ -19,7 +20,7 @@ export function serveRenderer(ses: Session, rendererDir: string, csp: string): v
       const body = await fs.readFile(file);
       return new Response(body, {
         status: 200,
-        headers: { 'content-type': appContentType(file), 'content-security-policy': csp, 'x-content-type-options': 'nosniff' },
+        headers: { 'content-type': staticContentType(file), 'content-security-policy': csp, 'x-content-type-options': 'nosniff' },
       });
     } catch {
       return new Response('not found', { status: 404 });

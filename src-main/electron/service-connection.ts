@@ -5,8 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EventName } from '../../src-shared/api/contract';
+import { createIpcClient } from '../common/ipc-client';
+import { findLiveService, isProcessAlive, type ServiceFile } from '../common/service-file';
+import type { LinkOptions, ServiceLink } from '../common/service-link';
+import { connectWs } from '../common/ws-client';
 import type { BackoffOptions } from './backoff';
-import { createServiceClient, createIpcTransport, isProcessAlive, reattachService, type ServiceClient } from './service-client';
 import { serviceLaunchCommand, serviceLogPath } from './service-launch';
 import { createSupervisor, type SupervisedState, type Supervisor } from './supervisor';
 
@@ -32,7 +35,7 @@ export interface ServiceConnection {
   /** resolves once the service first answers (at once when reattached); rejects if it never starts */
   readonly ready: Promise<void>;
   /** the current client, null while the service (re)starts */
-  client(): ServiceClient | null;
+  client(): ServiceLink | null;
   pid(): number | null;
   /** SIGTERM the service (it finishes the step, checkpoints, closes the DB) and wait for it */
   stop(graceMs?: number): Promise<void>;
@@ -63,7 +66,7 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
 }
 
 /** Polls state.get until the service answers: IPC messages sent before it listens are lost. */
-async function waitReady(client: ServiceClient, timeoutMs: number): Promise<void> {
+async function waitReady(client: ServiceLink, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last: unknown = null;
   while (Date.now() < until && !client.closed) {
@@ -77,6 +80,40 @@ async function waitReady(client: ServiceClient, timeoutMs: number): Promise<void
   throw new Error(`the service did not answer state.get within ${timeoutMs} ms${last ? ` (${(last as Error).message})` : ''}`);
 }
 
+/** A call without an answer after this long fails: the service may be wedged. */
+const CALL_TIMEOUT_MS = 120_000;
+
+/**
+ * A link to a service that is still running (e.g. kept training after the window closed), or
+ * null when there is none or it does not answer; a stale or malformed service.json is ignored.
+ */
+async function reattachService(
+  dataDir: string,
+  opts: LinkOptions & { onLog(level: 'info' | 'warn', msg: string): void },
+): Promise<{ client: ServiceLink; info: ServiceFile } | null> {
+  const live = findLiveService(dataDir);
+  if (!live.file) {
+    opts.onLog('info', `no service to reattach to (${live.reason})`);
+    return null;
+  }
+  const info = live.file;
+  let client: ServiceLink;
+  try {
+    client = await connectWs({ ...info, timeoutMs: opts.timeoutMs, onInvalid: opts.onInvalid });
+  } catch (err) {
+    opts.onLog('warn', `service.json names pid ${info.pid} on port ${info.port}, but connecting failed: ${(err as Error).message}`);
+    return null;
+  }
+  try {
+    await client.call('state.get', {});
+  } catch (err) {
+    opts.onLog('warn', `reattach: state.get failed: ${(err as Error).message}`);
+    client.close();
+    return null;
+  }
+  return { client, info };
+}
+
 /**
  * Reattaches to a live service (service.json) or spawns one. Resolves as soon as the
  * connection exists, so a window closed during start-up can still stop the child; await
@@ -84,7 +121,7 @@ async function waitReady(client: ServiceClient, timeoutMs: number): Promise<void
  */
 export async function connectService(opts: ServiceConnectionOptions): Promise<ServiceConnection> {
   const log = opts.onLog ?? (() => undefined);
-  const attached = await reattachService(opts.dataDir, { onLog: (l, m) => log(l, m) });
+  const attached = await reattachService(opts.dataDir, { ...linkOptions(opts), onLog: log });
   if (attached) {
     log('info', `reattached to the running service (pid ${attached.info.pid}, port ${attached.info.port})`);
     return reattachedConnection(opts, attached.client, attached.info.pid);
@@ -92,8 +129,12 @@ export async function connectService(opts: ServiceConnectionOptions): Promise<Se
   return spawnedConnection(opts);
 }
 
-function reattachedConnection(opts: ServiceConnectionOptions, client: ServiceClient, pid: number): ServiceConnection {
-  let current: ServiceClient | null = client;
+function linkOptions(opts: ServiceConnectionOptions): LinkOptions {
+  return { timeoutMs: CALL_TIMEOUT_MS, onInvalid: (m) => opts.onLog?.('warn', `service-client: ${m}`) };
+}
+
+function reattachedConnection(opts: ServiceConnectionOptions, client: ServiceLink, pid: number): ServiceConnection {
+  let current: ServiceLink | null = client;
   let fallback: ServiceConnection | null = null;
   let leaving = false;
   client.onAny((e, p) => opts.onEvent?.(e, p));
@@ -137,7 +178,7 @@ function reattachedConnection(opts: ServiceConnectionOptions, client: ServiceCli
 /** Spawns and supervises the service; returns at once (see `ready`). */
 function spawnedConnection(opts: ServiceConnectionOptions): ServiceConnection {
   const { command, args } = serviceLaunchCommand({ nodePath: opts.nodePath, serviceBundle: opts.serviceBundle, dbPath: opts.dbPath, dataDir: opts.dataDir });
-  let client: ServiceClient | null = null;
+  let client: ServiceLink | null = null;
   let firstReady: (() => void) | null = null;
   let firstFailed: ((e: Error) => void) | null = null;
   const ready = new Promise<void>((res, rej) => {
@@ -161,7 +202,7 @@ function spawnedConnection(opts: ServiceConnectionOptions): ServiceConnection {
       if (state === 'failed') firstFailed?.(new Error(message ?? 'the training service failed to start'));
     },
     async onSpawn(child) {
-      const c = createServiceClient(createIpcTransport(child), { onLog: (l, m) => opts.onLog?.(l, m) });
+      const c = createIpcClient(child, linkOptions(opts));
       c.onAny((e, p) => opts.onEvent?.(e, p));
       await waitReady(c, opts.readyTimeoutMs ?? 60_000);
       client = c;

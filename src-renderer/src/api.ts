@@ -1,10 +1,10 @@
-// The one place the renderer talks to the training service. In Electron the preload bridge
-// (`window.workstation`) carries the typed API over IPC; in a browser tab (`workstation serve`)
-// a WebSocket to /ws carries the same request/response/event envelopes. Everything else in the
-// renderer sees only `ClientApi`.
-import { EVENT_NAMES } from '../../src-shared/api/contract';
-import type { CommandName, CommandParams, CommandResult, ServiceApi } from '../../src-shared/api/contract';
-import { createEventHub, createRpcClient, errorFromWire, parseResult } from '../../src-shared/api/rpc-client';
+// The one place the renderer talks to the training service. The contract's request/response/
+// event envelopes travel over Electron IPC (the preload bridge, `window.workstation`, a raw
+// message transport) or, in a browser tab (`workstation serve`), a WebSocket to /ws; over
+// either, the shared RPC client builds the typed API. Everything else in the renderer sees only
+// `ClientApi`.
+import type { RequestEnvelope, ServiceApi } from '../../src-shared/api/contract';
+import { createRpcClient, errorFromWire } from '../../src-shared/api/rpc-client';
 import { WorkstationError, ERROR_CODES } from '../../src-shared/errors';
 import type { WireError } from '../../src-shared/errors';
 
@@ -23,11 +23,11 @@ export interface ClientApi extends ServiceApi {
   onConnection(handler: (state: ConnectionState, detail: string | null) => void): () => void;
 }
 
-/** What Electron's preload exposes through contextBridge. */
+/** What Electron's preload exposes through contextBridge: envelopes out and in, and the dialogs. */
 interface PreloadBridge {
   platform: 'electron';
-  call(command: string, params: unknown): Promise<unknown>;
-  on(event: string, handler: (payload: unknown) => void): () => void;
+  send(msg: RequestEnvelope): void;
+  onMessage(listener: (msg: unknown) => void): () => void;
   saveFile(defaultName: string, content: string): Promise<string | null>;
   pickFolder(title?: string): Promise<string | null>;
 }
@@ -72,30 +72,35 @@ function browserDownload(name: string, content: string): string {
   return name;
 }
 
-function createElectronApi(bridge: PreloadBridge): ClientApi {
-  const events = createEventHub(warnInvalid);
-  // The bridge's own subscription per event; payloads are validated like any other transport's.
-  for (const name of EVENT_NAMES) bridge.on(name, (p) => events.emit(name, p));
-  let conn: ConnectionState = 'open';
+/** The transport state both clients report through `onConnection`. */
+function createConnectionState(initial: ConnectionState): { set(s: ConnectionState, d: string | null): void; onConnection: ClientApi['onConnection'] } {
+  let state = initial;
   let detail: string | null = null;
-  const connHandlers = new Set<(s: ConnectionState, d: string | null) => void>();
-  events.on('service.state', (s) => {
-    conn = s.state === 'ready' ? 'open' : s.state === 'failed' ? 'closed' : 'connecting';
-    detail = s.message;
-    for (const h of connHandlers) h(conn, detail);
-  });
+  const handlers = new Set<(s: ConnectionState, d: string | null) => void>();
+  return {
+    set(s, d) {
+      state = s;
+      detail = d;
+      for (const h of handlers) h(s, d);
+    },
+    onConnection(handler) {
+      handlers.add(handler);
+      handler(state, detail);
+      return () => handlers.delete(handler);
+    },
+  };
+}
+
+function createElectronApi(bridge: PreloadBridge): ClientApi {
+  const rpc = createRpcClient({ send: (msg) => bridge.send(msg) }, { onInvalid: warnInvalid });
+  bridge.onMessage(rpc.handleMessage);
+  const conn = createConnectionState('open');
+  // Main stays up while the service (re)starts: its service.state events are the connection's state.
+  rpc.on('service.state', (s) => conn.set(s.state === 'ready' ? 'open' : s.state === 'failed' ? 'closed' : 'connecting', s.message));
   return {
     platform: 'electron',
-    async call<C extends CommandName>(command: C, params: CommandParams<C>): Promise<CommandResult<C>> {
-      let raw: unknown;
-      try {
-        raw = await bridge.call(command, params);
-      } catch (e) {
-        throw toWorkstationError(e);
-      }
-      return parseResult(command, raw);
-    },
-    on: events.on,
+    call: rpc.call,
+    on: rpc.on,
     saveFile: (name, content) => bridge.saveFile(name, content),
     async pickFolder(title) {
       try {
@@ -104,21 +109,15 @@ function createElectronApi(bridge: PreloadBridge): ClientApi {
         throw toWorkstationError(e);
       }
     },
-    onConnection(handler) {
-      connHandlers.add(handler);
-      handler(conn, detail);
-      return () => connHandlers.delete(handler);
-    },
+    onConnection: conn.onConnection,
   };
 }
 
 function createWebSocketApi(url: string): ClientApi {
   // Requests made while (re)connecting wait here and go out once the socket opens.
   const outbox: string[] = [];
-  const connHandlers = new Set<(s: ConnectionState, d: string | null) => void>();
+  const conn = createConnectionState('connecting');
   let ws: WebSocket | null = null;
-  let state: ConnectionState = 'connecting';
-  let detail: string | null = null;
   let attempt = 0;
   const rpc = createRpcClient(
     {
@@ -131,19 +130,13 @@ function createWebSocketApi(url: string): ClientApi {
     { onInvalid: warnInvalid },
   );
 
-  const setState = (s: ConnectionState, d: string | null) => {
-    state = s;
-    detail = d;
-    for (const h of connHandlers) h(s, d);
-  };
-
   const connect = () => {
     const socket = new WebSocket(url);
     ws = socket;
     socket.onopen = () => {
       attempt = 0;
       for (const msg of outbox.splice(0)) socket.send(msg);
-      setState('open', null);
+      conn.set('open', null);
     };
     socket.onmessage = (ev) => {
       let msg: unknown;
@@ -167,9 +160,9 @@ function createWebSocketApi(url: string): ClientApi {
         ev.code === 1008 || ev.code === 4401
           ? 'The service refused the connection (token missing or expired: open the URL printed by `workstation serve`).'
           : null;
-      setState('closed', why ?? `Reconnecting in ${Math.round(delay / 100) / 10} s…`);
+      conn.set('closed', why ?? `Reconnecting in ${Math.round(delay / 100) / 10} s…`);
       setTimeout(() => {
-        setState('connecting', null);
+        conn.set('connecting', null);
         connect();
       }, delay);
     };
@@ -182,11 +175,7 @@ function createWebSocketApi(url: string): ClientApi {
     on: rpc.on,
     saveFile: async (name, content) => browserDownload(name, content),
     pickFolder: null,
-    onConnection(handler) {
-      connHandlers.add(handler);
-      handler(state, detail);
-      return () => connHandlers.delete(handler);
-    },
+    onConnection: conn.onConnection,
   };
 }
 

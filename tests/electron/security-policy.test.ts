@@ -2,7 +2,8 @@
 // no Electron binary on CI machines; these are the exact objects/strings Electron receives).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appContentType, resolveAppFile } from '../../src-main/electron/app-protocol';
+import { resolveAppFile } from '../../src-main/electron/app-protocol';
+import { staticContentType } from '../../src-main/common/static-files';
 import { validateCall } from '../../src-main/electron/call-validation';
 import { APP_ORIGIN, allowedOrigins, buildCsp, isAllowedNavigation, isAllowedRequest } from '../../src-main/electron/csp';
 import { mainWindowOptions } from '../../src-main/electron/window-options';
@@ -80,9 +81,9 @@ describe('app:// protocol', () => {
     expect(resolveAppFile(dir, 'file:///etc/passwd')).toBeNull();
   });
   it('names content types', () => {
-    expect(appContentType('a/index.html')).toMatch(/text\/html/);
-    expect(appContentType('a/x.js')).toMatch(/javascript/);
-    expect(appContentType('a/x.bin')).toBe('application/octet-stream');
+    expect(staticContentType('a/index.html')).toMatch(/text\/html/);
+    expect(staticContentType('a/x.js')).toMatch(/javascript/);
+    expect(staticContentType('a/x.bin')).toBe('application/octet-stream');
   });
 });
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backgroundMarkerPath, connectService, type ServiceConnection } from '../../src-main/electron/service-connection';
-import { isProcessAlive, readServiceInfo } from '../../src-main/electron/service-client';
+import { isProcessAlive, readServiceFile } from '../../src-main/common/service-file';
 import type { SupervisedState } from '../../src-main/electron/supervisor';
 import { nodeBundlePath } from '../../src-main/common/paths';
 import { WorkstationError } from '../../src-shared/errors';
@@ -60,7 +60,7 @@ describe('Electron main ↔ training service', () => {
     const err = await client.call('runs.get', { runId: 424242 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkstationError);
     expect((err as WorkstationError).code).toBe('NOT_FOUND');
-    expect(readServiceInfo(home)?.pid).toBe(conn.pid());
+    expect(readServiceFile(home)?.pid).toBe(conn.pid());
     // the service writes its output to <dataDir>/logs/service.log, which outlives main
     expect(fs.readFileSync(path.join(home, 'logs', 'service.log'), 'utf8')).toMatch(/workstation service: http:\/\/127\.0\.0\.1:\d+\//);
   });
@@ -164,6 +164,6 @@ describe('Electron main ↔ training service', () => {
     open.push(conn);
     expect(conn.mode).toBe('spawned');
     await conn.ready;
-    expect(readServiceInfo(home)?.pid).toBe(conn.pid());
+    expect(readServiceFile(home)?.pid).toBe(conn.pid());
   });
 });

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isProcessAlive } from '../../src-main/electron/service-client';
+import { isProcessAlive } from '../../src-main/common/service-file';
 import { createSupervisor, type StateDetail, type SupervisedState, type Supervisor } from '../../src-main/electron/supervisor';
 import { tempDir } from '../helpers/samples';
 

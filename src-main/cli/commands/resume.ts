@@ -8,7 +8,7 @@ import type { ServiceApi } from '../../../src-shared/api/contract';
 import type { RunSummary } from '../../../src-shared/api/schemas';
 import { openStore } from '../../store/index';
 import { liveServiceFile } from '../../common/service-file';
-import { connectWs } from '../../service/transports/ws-client';
+import { connectWs } from '../../common/ws-client';
 import type { RunOutcome } from '../../service/run-manager';
 import { bool, str } from '../../common/args';
 import type { CliIO, CommandSpec } from '../command';

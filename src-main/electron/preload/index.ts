@@ -1,25 +1,26 @@
-// The renderer's only door to the app (window.workstation): calls and events of the service
-// API plus the save dialog and the folder picker. Runs sandboxed (CommonJS, `electron` only); main validates every
-// call, so this stays a thin relay.
+// The renderer's only door to the app (window.workstation): a raw message transport for the
+// service API's envelopes (the renderer runs the shared RPC client over it, as over WebSocket)
+// plus the save dialog and the folder picker. Runs sandboxed (CommonJS, `electron` only) and
+// exposes fixed channels only, never ipcRenderer or its events; main checks the sender and
+// validates every request, so this stays a thin relay.
 import { contextBridge, ipcRenderer } from 'electron';
 import { IPC_CHANNELS } from '../ipc-channels';
 
-type Handler = (payload: unknown) => void;
-const listeners = new Map<string, Set<Handler>>();
+type Listener = (msg: unknown) => void;
+const listeners = new Set<Listener>();
 
-ipcRenderer.on(IPC_CHANNELS.event, (_event, name: string, payload: unknown) => {
-  for (const h of listeners.get(name) ?? []) h(payload);
+ipcRenderer.on(IPC_CHANNELS.message, (_event, msg: unknown) => {
+  for (const l of listeners) l(msg);
 });
 
 contextBridge.exposeInMainWorld('workstation', {
   platform: 'electron' as const,
-  call: (command: string, params: unknown): Promise<unknown> => ipcRenderer.invoke(IPC_CHANNELS.call, command, params),
-  on(event: string, handler: Handler): () => void {
-    let set = listeners.get(event);
-    if (!set) listeners.set(event, (set = new Set()));
-    set.add(handler);
+  send: (msg: unknown): void => ipcRenderer.send(IPC_CHANNELS.request, msg),
+  onMessage(listener: Listener): () => void {
+    if (typeof listener !== 'function') throw new TypeError('onMessage(listener: function)');
+    listeners.add(listener);
     return () => {
-      set.delete(handler);
+      listeners.delete(listener);
     };
   },
   saveFile: (defaultName: string, content: string): Promise<string | null> => ipcRenderer.invoke(IPC_CHANNELS.saveFile, defaultName, content),

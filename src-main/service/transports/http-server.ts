@@ -12,6 +12,7 @@ import { isWorkstationError } from '../../../src-shared/errors';
 import { RunIdSchema } from '../../../src-shared/api/schemas';
 import { allowedImagePath, createHostCheck, imageContentType, isLoopbackHost, originAllowed, requestToken, tokenCookie, tokenMatches } from '../security';
 import type { Service } from '../service';
+import { resolveInside, staticContentType } from '../../common/static-files';
 import { createWsTransport } from './ws-server';
 
 export interface HttpServerOptions {
@@ -33,19 +34,6 @@ export interface RunningHttpServer {
   warning: string | null;
   close(): Promise<void>;
 }
-
-const STATIC_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
 
 function text(res: http.ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
@@ -80,18 +68,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const index = path.join(opts.rendererDir, 'index.html');
     if (!fs.existsSync(index))
       return text(res, 503, `The renderer is not built (${opts.rendererDir} is missing). Run \`npm run build\` and restart \`workstation serve\`.`);
-    let rel: string;
-    try {
-      rel = decodeURIComponent(url.pathname);
-    } catch {
-      return text(res, 400, 'Bad path');
-    }
-    const base = path.resolve(opts.rendererDir);
-    let file = path.resolve(base, '.' + rel);
-    if (file !== base && !file.startsWith(base + path.sep)) return text(res, 403, 'Forbidden');
+    let file = resolveInside(opts.rendererDir, url.pathname);
+    if (file === null) return text(res, 403, 'Forbidden');
     if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = index; // SPA fallback
     const headers: http.OutgoingHttpHeaders = {
-      'content-type': STATIC_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'content-type': staticContentType(file),
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
       'x-frame-options': 'DENY',
