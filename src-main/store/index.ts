@@ -7,12 +7,14 @@ import { migrate, openDatabase, type Db } from './db';
 import { createEventsRepo, type EventsRepo } from './events-repo';
 import { createMetricsRepo, type MetricsRepo } from './metrics-repo';
 import { MIGRATIONS } from './migrations/index';
+import type { OwnerAlive } from './run-owner';
 import { createRunsRepo, type RunsRepo } from './runs-repo';
 
-export type { CheckpointInput, CheckpointsRepo } from './checkpoints-repo';
+export type { CheckpointAddResult, CheckpointInput, CheckpointsRepo } from './checkpoints-repo';
+export { defaultOwnerAlive, OWNER_HEARTBEAT_STALE_MS, pidAlive, type OwnerAlive, type OwnerProbe } from './run-owner';
 export type { EventsRepo, RunEventInput, RunEventKind } from './events-repo';
 export type { MetricsRepo } from './metrics-repo';
-export type { RunCreateInput, RunDeleteResult, RunsRepo } from './runs-repo';
+export type { RunCreateInput, RunDeleteResult, RunOwnerClaim, RunsRepo } from './runs-repo';
 export { SCHEMA_VERSION } from './migrations/index';
 
 export interface Store {
@@ -33,6 +35,11 @@ export interface Store {
 export interface StoreOptions {
   /** clock for timestamps (tests); default the system clock */
   now?: () => Date;
+  /**
+   * whether a run's recorded owner is still there (tests); default: the pid on this host, a
+   * heartbeat younger than OWNER_HEARTBEAT_STALE_MS from another host
+   */
+  ownerAlive?: OwnerAlive;
 }
 
 /**
@@ -52,12 +59,13 @@ export function openStore(dbPath: string, opts: StoreOptions = {}): Store {
   const clock = opts.now ?? (() => new Date());
   const now = () => clock().toISOString();
   let open = true;
+  const runs = createRunsRepo(db, now, opts.ownerAlive);
   return {
     path: dbPath,
     schemaVersion,
-    runs: createRunsRepo(db, now),
+    runs,
     metrics: createMetricsRepo(db, now),
-    checkpoints: createCheckpointsRepo(db, now),
+    checkpoints: createCheckpointsRepo(db, now, runs),
     events: createEventsRepo(db, now),
     transaction: (fn) => db.transaction(fn).immediate(),
     close() {

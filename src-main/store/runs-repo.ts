@@ -1,8 +1,15 @@
 // Runs and their lineage (a run resumed from a checkpoint as a new experiment is a child run).
 // lastEpoch and bestValTop1 are computed from the epoch rows, never stored twice.
+//
+// One owner per run: the process training a run claims it (pid, host, start time) and refreshes a
+// heartbeat. Every read derives the status: a running, paused or queued row whose owner is set but
+// gone (ownerAlive) reads as 'interrupted' (endedAt = its last heartbeat) with owner null; nothing
+// is written by a read. A service start writes that status for good (markInterrupted). A
+// running/paused row without an owner (version-1 rows, older builds) reads as stored.
 import { WorkstationError } from '../../src-shared/errors';
-import { RUN_STATUSES, type RunStatus, type RunSummary } from '../../src-shared/api/schemas';
+import { RUN_STATUSES, type RunOwner, type RunStatus, type RunSummary } from '../../src-shared/api/schemas';
 import type { Db } from './db';
+import { defaultOwnerAlive, orphaned, OWNED_STATUSES, ownerIsAlive, storedOwner, type OwnerAlive } from './run-owner';
 
 export interface RunCreateInput {
   name: string;
@@ -28,6 +35,14 @@ export interface RunDeleteResult {
   checkpointPaths: string[];
 }
 
+/** what a process records when it takes a run (heartbeatAt is set to the store's now) */
+export interface RunOwnerClaim {
+  pid: number;
+  host: string;
+  /** when the owning process started (ISO) */
+  startedAt: string;
+}
+
 export interface RunsRepo {
   create(input: RunCreateInput): RunSummary;
   get(id: number): RunSummary | undefined;
@@ -39,12 +54,30 @@ export interface RunsRepo {
   list(): RunSummary[];
   /** the resolved config JSON stored with the run */
   config(id: number): Record<string, unknown>;
-  /** startedAt is set when first running; endedAt on completed/stopped/failed/interrupted (cleared otherwise) */
+  /**
+   * startedAt is set when first running; endedAt on completed/stopped/failed/interrupted (cleared
+   * otherwise). A final status clears the owner; any status clears an owner that is gone.
+   */
   setStatus(id: number, status: RunStatus, extra?: { error?: string | null }): RunSummary;
   setBackend(id: number, backend: string | null, host: string | null): RunSummary;
   setTargetEpochs(id: number, targetEpochs: number): RunSummary;
-  /** at service start: running and paused runs → interrupted (queued stay queued); returns them */
+  /**
+   * At service start: runs whose owner is gone (running, paused or queued) and running/paused runs
+   * with no owner at all (older builds) → 'interrupted', endedAt now, owner cleared; returns them.
+   * Runs with a live owner and unowned queued runs are untouched.
+   */
   markInterrupted(): RunSummary[];
+  /**
+   * Takes the run for a process: sets the owner and heartbeatAt = now. INVALID_STATE when another
+   * owner (a different pid or host) is still alive; the same pid and host may claim again.
+   */
+  claim(id: number, owner: RunOwnerClaim): RunSummary;
+  /** heartbeatAt = now, only while pid owns the run; returns whether it did */
+  heartbeat(id: number, pid: number): boolean;
+  /** clears the owner, only while pid owns the run; returns whether it did */
+  release(id: number, pid: number): boolean;
+  /** the stored owner, alive or not (RunSummary.owner shows only a live one); NOT_FOUND for an unknown run */
+  owner(id: number): RunOwner | null;
   /** root … id */
   lineage(id: number): RunSummary[];
   /** direct children, oldest first */
@@ -76,20 +109,29 @@ interface RunRow {
   target_epochs: number;
   last_epoch: number | null;
   best_val_top1: number | null;
+  owner_pid: number | null;
+  owner_host: string | null;
+  owner_started_at: string | null;
+  heartbeat_at: string | null;
 }
 
 const SELECT = `
   SELECT r.id, r.name, r.status, r.parent_run_id, r.parent_checkpoint_id, r.fork_epoch, r.seed,
          r.backend, r.host, r.created_at, r.started_at, r.ended_at, r.error, r.target_epochs,
+         r.owner_pid, r.owner_host, r.owner_started_at, r.heartbeat_at,
          (SELECT MAX(e.epoch) FROM epoch_metrics e WHERE e.run_id = r.id) AS last_epoch,
          (SELECT MAX(e.val_top1) FROM epoch_metrics e WHERE e.run_id = r.id) AS best_val_top1
   FROM runs r`;
 
-function toSummary(r: RunRow): RunSummary {
+/** at: the clock, read only for a row with an owner (reads of ownerless rows do not consume time) */
+function toSummary(r: RunRow, ownerAlive: OwnerAlive, at: () => string): RunSummary {
+  const owner = storedOwner(r);
+  const alive = owner !== null && ownerIsAlive(r, ownerAlive, at());
+  const gone = owner !== null && !alive && OWNED_STATUSES.includes(r.status);
   return {
     id: r.id,
     name: r.name,
-    status: r.status as RunStatus,
+    status: gone ? 'interrupted' : (r.status as RunStatus),
     parentRunId: r.parent_run_id,
     parentCheckpointId: r.parent_checkpoint_id,
     forkEpoch: r.fork_epoch,
@@ -98,11 +140,12 @@ function toSummary(r: RunRow): RunSummary {
     host: r.host,
     createdAt: r.created_at,
     startedAt: r.started_at,
-    endedAt: r.ended_at,
+    endedAt: gone ? owner.heartbeatAt : r.ended_at,
     error: r.error,
     lastEpoch: r.last_epoch,
     targetEpochs: r.target_epochs,
     bestValTop1: r.best_val_top1,
+    owner: alive ? owner : null,
   };
 }
 
@@ -118,7 +161,17 @@ function checkInt(value: number, field: string): number {
   return value;
 }
 
-export function createRunsRepo(db: Db, now: () => string): RunsRepo {
+/** ownerAlive: the liveness check behind the derived 'interrupted' status (default: pid on this host, heartbeat elsewhere) */
+export function createRunsRepo(db: Db, now: () => string, ownerAlive: OwnerAlive = defaultOwnerAlive): RunsRepo {
+  const onceNow = (): (() => string) => {
+    let at: string | undefined;
+    return () => (at ??= now());
+  };
+  const summary = (r: RunRow): RunSummary => toSummary(r, ownerAlive, onceNow());
+  const summaries = (rows: RunRow[]): RunSummary[] => {
+    const at = onceNow();
+    return rows.map((r) => toSummary(r, ownerAlive, at));
+  };
   const byId = db.prepare<[number], RunRow>(`${SELECT} WHERE r.id = ?`);
   const byName = db.prepare<[string], RunRow>(`${SELECT} WHERE r.name = ? ORDER BY r.id DESC LIMIT 1`);
   const all = db.prepare<[], RunRow>(`${SELECT} ORDER BY r.id`);
@@ -132,12 +185,23 @@ export function createRunsRepo(db: Db, now: () => string): RunsRepo {
     UPDATE runs SET status = @status,
       started_at = CASE WHEN @status = 'running' AND started_at IS NULL THEN @now ELSE started_at END,
       ended_at = CASE WHEN @terminal THEN @now ELSE NULL END,
-      error = CASE WHEN @setError THEN @error ELSE error END
+      error = CASE WHEN @setError THEN @error ELSE error END,
+      owner_pid = CASE WHEN @clearOwner THEN NULL ELSE owner_pid END,
+      owner_host = CASE WHEN @clearOwner THEN NULL ELSE owner_host END,
+      owner_started_at = CASE WHEN @clearOwner THEN NULL ELSE owner_started_at END,
+      heartbeat_at = CASE WHEN @clearOwner THEN NULL ELSE heartbeat_at END
     WHERE id = @id`);
   const updateBackend = db.prepare('UPDATE runs SET backend = ?, host = ? WHERE id = ?');
   const updateTarget = db.prepare('UPDATE runs SET target_epochs = ? WHERE id = ?');
-  const active = db.prepare<[], { id: number }>("SELECT id FROM runs WHERE status IN ('running', 'paused') ORDER BY id");
-  const interrupt = db.prepare("UPDATE runs SET status = 'interrupted', ended_at = ? WHERE id = ?");
+  const unfinished = db.prepare<[], RunRow>(`${SELECT} WHERE r.status IN ('running', 'paused', 'queued') ORDER BY r.id`);
+  const interrupt = db.prepare(`
+    UPDATE runs SET status = 'interrupted', ended_at = ?, owner_pid = NULL, owner_host = NULL, owner_started_at = NULL, heartbeat_at = NULL
+    WHERE id = ?`);
+  const setOwner = db.prepare('UPDATE runs SET owner_pid = @pid, owner_host = @host, owner_started_at = @startedAt, heartbeat_at = @now WHERE id = @id');
+  const beat = db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_pid = ?');
+  const clearOwner = db.prepare(
+    'UPDATE runs SET owner_pid = NULL, owner_host = NULL, owner_started_at = NULL, heartbeat_at = NULL WHERE id = ? AND owner_pid = ?',
+  );
   const descendants = db.prepare<[number], { id: number; depth: number }>(`
     WITH RECURSIVE tree(id, depth) AS (
       SELECT id, 0 FROM runs WHERE id = ?
@@ -149,8 +213,28 @@ export function createRunsRepo(db: Db, now: () => string): RunsRepo {
   function mustGet(id: number): RunSummary {
     const row = byId.get(id);
     if (!row) throw new WorkstationError('NOT_FOUND', `run ${id} not found`, { field: 'runId' });
-    return toSummary(row);
+    return summary(row);
   }
+
+  function mustGetRaw(id: number): RunRow {
+    const row = byId.get(id);
+    if (!row) throw new WorkstationError('NOT_FOUND', `run ${id} not found`, { field: 'runId' });
+    return row;
+  }
+
+  const claimTx = db.transaction((id: number, owner: RunOwnerClaim): void => {
+    const row = mustGetRaw(id);
+    const at = now();
+    const cur = storedOwner(row);
+    if (cur && (cur.pid !== owner.pid || cur.host !== owner.host) && ownerIsAlive(row, ownerAlive, at)) {
+      throw new WorkstationError(
+        'INVALID_STATE',
+        `run ${id} (${row.name}) is owned by process ${cur.pid} on ${cur.host} (since ${cur.startedAt}, last heartbeat ${cur.heartbeatAt}); stop it there first`,
+        { field: 'runId' },
+      );
+    }
+    setOwner.run({ id, pid: owner.pid, host: owner.host, startedAt: owner.startedAt, now: at });
+  });
 
   const repo: RunsRepo = {
     create(input) {
@@ -173,11 +257,11 @@ export function createRunsRepo(db: Db, now: () => string): RunsRepo {
     },
     get(id) {
       const row = byId.get(id);
-      return row ? toSummary(row) : undefined;
+      return row ? summary(row) : undefined;
     },
     getByName(name) {
       const row = byName.get(name);
-      return row ? toSummary(row) : undefined;
+      return row ? summary(row) : undefined;
     },
     resolve(idOrName) {
       const s = idOrName.trim();
@@ -186,7 +270,7 @@ export function createRunsRepo(db: Db, now: () => string): RunsRepo {
       return found;
     },
     list() {
-      return all.all().map(toSummary);
+      return summaries(all.all());
     },
     config(id) {
       const row = configOf.get(id);
@@ -194,14 +278,17 @@ export function createRunsRepo(db: Db, now: () => string): RunsRepo {
       return JSON.parse(row.config_json) as Record<string, unknown>;
     },
     setStatus(id, status, extra) {
-      mustGet(id);
+      const row = mustGetRaw(id);
+      const at = now();
+      const terminal = TERMINAL.includes(checkStatus(status));
       updateStatus.run({
         id,
-        status: checkStatus(status),
-        now: now(),
-        terminal: TERMINAL.includes(status) ? 1 : 0,
+        status,
+        now: at,
+        terminal: terminal ? 1 : 0,
         setError: extra && 'error' in extra ? 1 : 0,
         error: extra?.error ?? null,
+        clearOwner: terminal || (row.owner_pid !== null && !ownerIsAlive(row, ownerAlive, at)) ? 1 : 0,
       });
       return mustGet(id);
     },
@@ -216,12 +303,32 @@ export function createRunsRepo(db: Db, now: () => string): RunsRepo {
       return mustGet(id);
     },
     markInterrupted() {
-      return db.transaction(() => {
-        const at = now();
-        const ids = active.all().map((r) => r.id);
-        for (const id of ids) interrupt.run(at, id);
-        return ids.map(mustGet);
-      })();
+      return db
+        .transaction(() => {
+          const at = now();
+          const ids = unfinished
+            .all()
+            .filter((r) => (r.owner_pid === null ? r.status === 'running' || r.status === 'paused' : orphaned(r, ownerAlive, at)))
+            .map((r) => r.id);
+          for (const id of ids) interrupt.run(at, id);
+          return ids.map(mustGet);
+        })
+        .immediate();
+    },
+    claim(id, owner) {
+      checkInt(owner.pid, 'pid');
+      if (typeof owner.host !== 'string' || !owner.host) throw new WorkstationError('INVALID_ARGUMENT', 'owner host must not be empty', { field: 'host' });
+      claimTx.immediate(id, owner);
+      return mustGet(id);
+    },
+    heartbeat(id, pid) {
+      return beat.run(now(), id, pid).changes > 0;
+    },
+    release(id, pid) {
+      return clearOwner.run(id, pid).changes > 0;
+    },
+    owner(id) {
+      return storedOwner(mustGetRaw(id));
     },
     lineage(id) {
       const chain: RunSummary[] = [];
@@ -235,7 +342,7 @@ export function createRunsRepo(db: Db, now: () => string): RunsRepo {
       return chain;
     },
     children(id) {
-      return childrenOf.all(id).map(toSummary);
+      return summaries(childrenOf.all(id));
     },
     delete(id, opts = {}) {
       return db

@@ -41,6 +41,17 @@ export const StepSampleSchema = z.object({
   imagesPerSec: metric(),
 });
 
+/**
+ * The process that holds a run (one owner per run): set when a service or CLI starts training it,
+ * refreshed by heartbeats, cleared when the run ends or the owner releases it.
+ */
+export const RunOwnerSchema = z.object({
+  pid: z.number().int(),
+  host: z.string(),
+  startedAt: z.string(),
+  heartbeatAt: z.string(),
+});
+
 export const RunSummarySchema = z.object({
   id: RunIdSchema,
   name: z.string(),
@@ -61,12 +72,27 @@ export const RunSummarySchema = z.object({
   /** the epoch the run ends at */
   targetEpochs: z.number().int(),
   bestValTop1: z.number().nullable(),
+  /**
+   * the live owner; null when none or when it is gone (the run then reads as 'interrupted' until a
+   * service start writes that status). The store always sets it; absent (older producers) = null.
+   */
+  owner: RunOwnerSchema.nullable().optional(),
 });
 
+export const CHECKPOINT_KINDS = ['epoch', 'mid-epoch'] as const;
 export const CheckpointInfoSchema = z.object({
   id: z.number().int(),
   runId: RunIdSchema,
+  /** 'epoch': written after `epoch` finished; 'mid-epoch': written while `epoch` was in progress */
+  kind: z.enum(CHECKPOINT_KINDS),
   epoch: z.number().int(),
+  /**
+   * steps of `epoch` done: for a mid-epoch checkpoint the steps trained so far, for an epoch
+   * checkpoint the epoch's step count (null for rows written before this was recorded)
+   */
+  stepInEpoch: z.number().int().nullable(),
+  /** the run's global step at the checkpoint (null for rows written before this was recorded) */
+  globalStep: z.number().int().nullable(),
   path: z.string(),
   bytes: z.number().int(),
   sha256: z.string(),
@@ -168,6 +194,8 @@ export const ServiceStateSchema = z.object({
 
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
+export type CheckpointKind = CheckpointInfo['kind'];
+export type RunOwner = z.infer<typeof RunOwnerSchema>;
 export type RunEvent = z.infer<typeof RunEventSchema>;
 export type StepProgress = z.infer<typeof StepProgressSchema>;
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;

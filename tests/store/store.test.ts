@@ -1,7 +1,9 @@
 // The run store on real SQLite files: migrations and schema versions, repositories, lineage,
-// foreign keys, and that a committed epoch row survives the process being killed.
-import { spawn } from 'node:child_process';
+// foreign keys, mid-epoch checkpoints, pinned checkpoints, run owners (a dead owner reads as
+// interrupted), and that a committed epoch row survives the process being killed.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { build } from 'esbuild';
@@ -9,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EpochMetrics, StepSample } from '../../src-shared/metrics';
 import { isWorkstationError } from '../../src-shared/errors';
 import { migrate, openDatabase } from '../../src-main/store/db';
-import { openStore, SCHEMA_VERSION, type Store } from '../../src-main/store/index';
+import { openStore, SCHEMA_VERSION, type CheckpointInput, type Store, type StoreOptions } from '../../src-main/store/index';
 import { MIGRATIONS, type Migration } from '../../src-main/store/migrations/index';
 import { tempDir } from '../helpers/samples';
 
@@ -47,8 +49,8 @@ function expectError(fn: () => unknown, code: string, message?: RegExp): void {
 }
 
 const opened: Store[] = [];
-function open(dbPath = path.join(tempDir('ws-store-'), 'ws.db'), now?: () => Date): Store {
-  const s = openStore(dbPath, now ? { now } : {});
+function open(dbPath = path.join(tempDir('ws-store-'), 'ws.db'), now?: () => Date, opts: Omit<StoreOptions, 'now'> = {}): Store {
+  const s = openStore(dbPath, now ? { now, ...opts } : opts);
   opened.push(s);
   return s;
 }
@@ -380,6 +382,375 @@ describe('checkpoints and events', () => {
       }),
     ).toThrow('crash between writes');
     expect(store.runs.list()).toEqual([]);
+  });
+});
+
+describe('migration 2: owners and mid-epoch checkpoints', () => {
+  it('upgrades a version-1 database with a run and a checkpoint, keeping its rows', () => {
+    const dbPath = path.join(tempDir('ws-store-'), 'v1.db');
+    const db = openDatabase(dbPath);
+    expect(migrate(db, MIGRATIONS.slice(0, 1), dbPath)).toBe(1);
+    db.prepare(
+      `INSERT INTO runs (name, status, config_json, seed, target_epochs, created_at, started_at)
+       VALUES ('old-run', 'running', '{"seed":3}', 3, 90, '2025-12-01T00:00:00.000Z', '2025-12-01T00:00:01.000Z')`,
+    ).run();
+    db.prepare(
+      `INSERT INTO checkpoints (run_id, epoch, path, bytes, sha256, val_top1, is_best, created_at)
+       VALUES (1, 4, '/ck/old-4.ckpt', 123, '${'e'.repeat(64)}', 31.5, 1, '2025-12-01T04:00:00.000Z')`,
+    ).run();
+    db.close();
+
+    const store = open(dbPath);
+    expect(store.schemaVersion).toBe(2);
+    // No owner recorded (an older build): the row reads as stored.
+    expect(store.runs.get(1)).toMatchObject({ name: 'old-run', status: 'running', seed: 3, targetEpochs: 90, owner: null });
+    expect(store.runs.owner(1)).toBeNull();
+    expect(store.runs.config(1)).toEqual({ seed: 3 });
+    expect(store.checkpoints.list(1)).toEqual([
+      {
+        id: 1,
+        runId: 1,
+        kind: 'epoch',
+        epoch: 4,
+        stepInEpoch: null,
+        globalStep: null,
+        path: '/ck/old-4.ckpt',
+        bytes: 123,
+        sha256: 'e'.repeat(64),
+        valTop1: 31.5,
+        isBest: true,
+        createdAt: '2025-12-01T04:00:00.000Z',
+        exists: true,
+      },
+    ]);
+    // The old epoch checkpoint without a global step still orders before a new mid-epoch one.
+    const mid = store.checkpoints.add({ ...ck(1, 5, 'mid'), kind: 'mid-epoch', stepInEpoch: 10, globalStep: 510 });
+    expect(store.checkpoints.latest(1)!.id).toBe(mid.id);
+    store.close();
+
+    const raw = new Database(dbPath, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    const cols = (table: string) => (raw.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+    expect(cols('checkpoints')).toEqual(expect.arrayContaining(['kind', 'step_in_epoch', 'global_step']));
+    expect(cols('runs')).toEqual(expect.arrayContaining(['owner_pid', 'owner_host', 'owner_started_at', 'heartbeat_at']));
+    raw.close();
+  });
+});
+
+function ck(runId: number, e: number, tag = 'ep', over: Partial<CheckpointInput> = {}): CheckpointInput {
+  return {
+    runId,
+    epoch: e,
+    path: `/ck/${runId}-${tag}-${e}.ckpt`,
+    bytes: 1000 + e,
+    sha256: String(e).padStart(64, '0'),
+    valTop1: null,
+    isBest: false,
+    ...over,
+  };
+}
+
+describe('mid-epoch checkpoints', () => {
+  it('keeps only the newest mid-epoch checkpoint of a run and returns the replaced ones', () => {
+    const store = open();
+    const run = newRun(store);
+    const other = newRun(store, 'other');
+    const e1 = store.checkpoints.add({ ...ck(run.id, 1), stepInEpoch: 100, globalStep: 100, valTop1: 20, isBest: true });
+    expect(e1).toMatchObject({ kind: 'epoch', stepInEpoch: 100, globalStep: 100 });
+    const om = store.checkpoints.add({ ...ck(other.id, 1, 'mid'), kind: 'mid-epoch', stepInEpoch: 5, globalStep: 5 });
+
+    const first = store.checkpoints.addWithReplaced({ ...ck(run.id, 2, 'mid-a'), kind: 'mid-epoch', stepInEpoch: 30, globalStep: 130 });
+    expect(first.checkpoint).toMatchObject({ kind: 'mid-epoch', epoch: 2, stepInEpoch: 30, globalStep: 130, exists: true, isBest: false });
+    expect(first.replaced).toEqual([]);
+    const second = store.checkpoints.addWithReplaced({ ...ck(run.id, 2, 'mid-b'), kind: 'mid-epoch', stepInEpoch: 60, globalStep: 160 });
+    expect(second.replaced.map((c) => [c.id, c.path, c.exists])).toEqual([[first.checkpoint.id, '/ck/1-mid-a-2.ckpt', false]]);
+    expect(store.checkpoints.get(first.checkpoint.id)!.exists).toBe(false);
+    expect(store.checkpoints.get(e1.id)).toMatchObject({ exists: true, isBest: true }); // epoch checkpoints untouched
+    expect(store.checkpoints.get(om.id)!.exists).toBe(true); // another run's mid-epoch untouched
+    expect(store.checkpoints.latest(run.id)!.id).toBe(second.checkpoint.id);
+
+    // The same file rewritten in place: the old row is superseded, but its path is the new file's.
+    const third = store.checkpoints.addWithReplaced({ ...ck(run.id, 2, 'mid-b'), kind: 'mid-epoch', stepInEpoch: 90, globalStep: 190 });
+    expect(third.replaced).toEqual([]);
+    expect(store.checkpoints.get(second.checkpoint.id)!.exists).toBe(false);
+    expect(store.checkpoints.latest(run.id)!.id).toBe(third.checkpoint.id);
+
+    // An epoch checkpoint replaces nothing (the caller decides what rotation removes).
+    const e2 = store.checkpoints.addWithReplaced({ ...ck(run.id, 2), stepInEpoch: 100, globalStep: 200 });
+    expect(e2.replaced).toEqual([]);
+    expect(store.checkpoints.get(third.checkpoint.id)!.exists).toBe(true);
+    expect(store.checkpoints.latest(run.id)!.id).toBe(e2.checkpoint.id);
+
+    expectError(() => store.checkpoints.add({ ...ck(run.id, 3, 'm'), kind: 'mid-epoch' }), 'INVALID_ARGUMENT', /stepInEpoch/);
+    expectError(() => store.checkpoints.add({ ...ck(run.id, 3, 'm'), kind: 'mid-epoch', stepInEpoch: 1, isBest: true }), 'INVALID_ARGUMENT', /best/);
+    expectError(() => store.checkpoints.add({ ...ck(run.id, 3, 'm'), kind: 'half' as never }), 'INVALID_ARGUMENT', /half/);
+    expectError(() => store.checkpoints.add({ ...ck(run.id, 3, 'm'), globalStep: 1.5 }), 'INVALID_ARGUMENT', /globalStep/);
+    expect(store.checkpoints.list(run.id)).toHaveLength(5); // the refused ones left no row
+  });
+
+  it('returns the latest checkpoint of either kind and lists them in training order', () => {
+    const store = open();
+    const run = newRun(store);
+    // Without global steps (older rows): by epoch, a mid-epoch one before its epoch's end checkpoint.
+    const e1 = store.checkpoints.add(ck(run.id, 1));
+    const m2 = store.checkpoints.add({ ...ck(run.id, 2, 'mid'), kind: 'mid-epoch', stepInEpoch: 40 });
+    expect(store.checkpoints.latest(run.id)!.id).toBe(m2.id);
+    const e2 = store.checkpoints.add(ck(run.id, 2));
+    expect(store.checkpoints.latest(run.id)!.id).toBe(e2.id);
+    // With global steps: by global step.
+    const m3 = store.checkpoints.add({ ...ck(run.id, 3, 'mid'), kind: 'mid-epoch', stepInEpoch: 10, globalStep: 210 });
+    expect(store.checkpoints.latest(run.id)!.id).toBe(m3.id);
+    expect(store.checkpoints.get(m2.id)!.exists).toBe(false);
+    const e3 = store.checkpoints.add({ ...ck(run.id, 3), stepInEpoch: 100, globalStep: 300 });
+    const m4 = store.checkpoints.add({ ...ck(run.id, 4, 'mid'), kind: 'mid-epoch', stepInEpoch: 50, globalStep: 350 });
+    expect(store.checkpoints.latest(run.id)!.id).toBe(m4.id);
+    expect(store.checkpoints.list(run.id).map((c) => c.id)).toEqual([e1.id, m2.id, e2.id, m3.id, e3.id, m4.id]);
+    store.checkpoints.markRemoved(m4.path);
+    expect(store.checkpoints.latest(run.id)!.id).toBe(e3.id);
+  });
+});
+
+describe('pinned checkpoints', () => {
+  it('lists the child runs that still start from a checkpoint and pins their paths', () => {
+    const store = open();
+    const root = newRun(store, 'root');
+    const c1 = store.checkpoints.add(ck(root.id, 1));
+    const c2 = store.checkpoints.add(ck(root.id, 2));
+    const c3 = store.checkpoints.add(ck(root.id, 3));
+    expect(store.checkpoints.dependents(c1.id)).toEqual([]);
+    expect(store.checkpoints.pinnedPaths(root.id)).toEqual([]);
+
+    const queued = newRun(store, 'queued-child', { parentRunId: root.id, parentCheckpointId: c1.id, forkEpoch: 1 });
+    const paused = store.runs.setStatus(newRun(store, 'paused-child', { parentRunId: root.id, parentCheckpointId: c1.id, forkEpoch: 1 }).id, 'paused');
+    store.runs.setStatus(newRun(store, 'done-child', { parentRunId: root.id, parentCheckpointId: c2.id, forkEpoch: 2 }).id, 'completed');
+    const running = newRun(store, 'running-child', { parentRunId: root.id, parentCheckpointId: c3.id, forkEpoch: 3 });
+    store.runs.setStatus(running.id, 'running');
+    store.runs.claim(running.id, { pid: process.pid, host: os.hostname(), startedAt: '2026-01-01T00:00:00.000Z' });
+
+    expect(store.checkpoints.dependents(c1.id).map((r) => [r.id, r.name, r.status])).toEqual([
+      [queued.id, 'queued-child', 'queued'],
+      [paused.id, 'paused-child', 'paused'],
+    ]);
+    expect(store.checkpoints.dependents(c2.id)).toEqual([]); // a completed child needs nothing
+    expect(store.checkpoints.dependents(c3.id).map((r) => r.id)).toEqual([running.id]);
+    expect(store.checkpoints.dependents(999)).toEqual([]);
+    expect(store.checkpoints.pinnedPaths(root.id)).toEqual([c1.path, c3.path]);
+    expect(store.checkpoints.pinnedPaths(queued.id)).toEqual([]);
+
+    // A child whose owner is gone reads as interrupted: no longer a dependent.
+    store.runs.release(running.id, process.pid);
+    store.runs.claim(running.id, { pid: deadPid(), host: os.hostname(), startedAt: '2026-01-01T00:00:00.000Z' });
+    expect(store.checkpoints.dependents(c3.id)).toEqual([]);
+    expect(store.checkpoints.pinnedPaths(root.id)).toEqual([c1.path]);
+    store.runs.setStatus(queued.id, 'stopped');
+    store.runs.setStatus(paused.id, 'failed');
+    expect(store.checkpoints.pinnedPaths(root.id)).toEqual([]);
+  });
+
+  it('does not replace a mid-epoch checkpoint that a queued child run starts from', () => {
+    const store = open();
+    const root = newRun(store, 'root');
+    const m1 = store.checkpoints.add({ ...ck(root.id, 1, 'mid-a'), kind: 'mid-epoch', stepInEpoch: 10, globalStep: 10 });
+    const child = newRun(store, 'child', { parentRunId: root.id, parentCheckpointId: m1.id, forkEpoch: 0 });
+    const m2 = store.checkpoints.addWithReplaced({ ...ck(root.id, 1, 'mid-b'), kind: 'mid-epoch', stepInEpoch: 20, globalStep: 20 });
+    expect(m2.replaced).toEqual([]);
+    expect(store.checkpoints.get(m1.id)!.exists).toBe(true);
+    expect(store.checkpoints.pinnedPaths(root.id)).toEqual([m1.path]);
+    // Once the child is done with it, the next mid-epoch checkpoint replaces both older ones.
+    store.runs.setStatus(child.id, 'completed');
+    const m3 = store.checkpoints.addWithReplaced({ ...ck(root.id, 1, 'mid-c'), kind: 'mid-epoch', stepInEpoch: 30, globalStep: 30 });
+    expect(m3.replaced.map((c) => c.id)).toEqual([m1.id, m2.checkpoint.id]);
+  });
+});
+
+/** the pid of a process that has exited (reaped), so nothing answers to it */
+function deadPid(): number {
+  const r = spawnSync('true');
+  expect(r.status).toBe(0);
+  expect(r.pid).toBeGreaterThan(0);
+  return r.pid!;
+}
+
+describe('run owners', () => {
+  const host = os.hostname();
+  const started = '2026-01-01T00:00:00.000Z';
+
+  it('claims, heartbeats and releases a run; a final status clears the owner', () => {
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const store = open(undefined, () => new Date(t));
+    const run = newRun(store);
+    expect(run.owner).toBeNull();
+    t += 1000;
+    const claimed = store.runs.claim(run.id, { pid: process.pid, host, startedAt: started });
+    const owner = { pid: process.pid, host, startedAt: started, heartbeatAt: '2026-01-01T00:00:01.000Z' };
+    expect(claimed.owner).toEqual(owner);
+    expect(store.runs.owner(run.id)).toEqual(owner);
+    expect(store.runs.setStatus(run.id, 'running')).toMatchObject({ status: 'running', owner });
+
+    t += 5000;
+    expect(store.runs.heartbeat(run.id, process.pid + 1)).toBe(false); // not the owner
+    expect(store.runs.owner(run.id)!.heartbeatAt).toBe('2026-01-01T00:00:01.000Z');
+    expect(store.runs.heartbeat(run.id, process.pid)).toBe(true);
+    expect(store.runs.get(run.id)!.owner!.heartbeatAt).toBe('2026-01-01T00:00:06.000Z');
+
+    // One owner per run: another live process cannot take it; the owner itself may claim again.
+    const rival = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      expectError(
+        () => store.runs.claim(run.id, { pid: rival.pid!, host, startedAt: started }),
+        'INVALID_STATE',
+        new RegExp(`owned by process ${process.pid}`),
+      );
+      expectError(() => store.runs.claim(run.id, { pid: process.pid, host: 'elsewhere', startedAt: started }), 'INVALID_STATE');
+    } finally {
+      rival.kill('SIGKILL');
+    }
+    expect(store.runs.claim(run.id, { pid: process.pid, host, startedAt: started }).owner!.pid).toBe(process.pid);
+
+    expect(store.runs.release(run.id, process.pid + 1)).toBe(false);
+    expect(store.runs.owner(run.id)).not.toBeNull();
+    expect(store.runs.release(run.id, process.pid)).toBe(true);
+    expect(store.runs.owner(run.id)).toBeNull();
+    expect(store.runs.get(run.id)).toMatchObject({ status: 'running', owner: null }); // no owner: reads as stored
+    expect(store.runs.heartbeat(run.id, process.pid)).toBe(false);
+
+    store.runs.claim(run.id, { pid: process.pid, host, startedAt: started });
+    expect(store.runs.setStatus(run.id, 'completed').owner).toBeNull();
+    expect(store.runs.owner(run.id)).toBeNull();
+
+    // A dead owner does not block a new claim.
+    const other = newRun(store, 'other');
+    store.runs.claim(other.id, { pid: deadPid(), host, startedAt: started });
+    expect(store.runs.claim(other.id, { pid: process.pid, host, startedAt: started }).owner!.pid).toBe(process.pid);
+
+    expectError(() => store.runs.claim(999, { pid: process.pid, host, startedAt: started }), 'NOT_FOUND');
+    expectError(() => store.runs.claim(run.id, { pid: 1.5, host, startedAt: started }), 'INVALID_ARGUMENT', /pid/);
+    expectError(() => store.runs.claim(run.id, { pid: process.pid, host: '', startedAt: started }), 'INVALID_ARGUMENT', /host/);
+    expectError(() => store.runs.owner(999), 'NOT_FOUND');
+  });
+
+  it('reads a run whose owner process is dead as interrupted, without writing it', () => {
+    let t = Date.parse('2026-01-02T00:00:00Z');
+    const dbPath = path.join(tempDir('ws-store-'), 'ws.db');
+    const store = open(dbPath, () => new Date((t += 1000)));
+    const root = newRun(store, 'root');
+    const dead = deadPid();
+    const run = newRun(store, 'orphan', { parentRunId: root.id });
+    store.runs.setStatus(run.id, 'running');
+    store.runs.claim(run.id, { pid: dead, host, startedAt: started });
+    const heartbeatAt = store.runs.owner(run.id)!.heartbeatAt;
+
+    const read = store.runs.get(run.id)!;
+    expect(read).toMatchObject({ status: 'interrupted', owner: null, endedAt: heartbeatAt });
+    expect(store.runs.list().find((r) => r.id === run.id)!.status).toBe('interrupted');
+    expect(store.runs.lineage(run.id).map((r) => r.status)).toEqual(['queued', 'interrupted']);
+    expect(store.runs.children(root.id).map((r) => r.status)).toEqual(['interrupted']);
+    expect(store.runs.resolve('orphan').status).toBe('interrupted');
+    expect(store.runs.getByName('orphan')!.status).toBe('interrupted');
+    expect(store.runs.owner(run.id)).toMatchObject({ pid: dead, host }); // the stored owner, for diagnostics
+
+    const paused = newRun(store, 'paused');
+    store.runs.setStatus(paused.id, 'paused');
+    store.runs.claim(paused.id, { pid: dead, host, startedAt: started });
+    expect(store.runs.get(paused.id)!.status).toBe('interrupted');
+    const queuedOwned = newRun(store, 'queued-owned');
+    store.runs.claim(queuedOwned.id, { pid: dead, host, startedAt: started });
+    expect(store.runs.get(queuedOwned.id)!.status).toBe('interrupted');
+    const done = store.runs.setStatus(newRun(store, 'done').id, 'stopped');
+    expect(store.runs.get(done.id)!.status).toBe('stopped');
+
+    // The same rows with the live current process as owner read as stored.
+    const live = newRun(store, 'live');
+    store.runs.setStatus(live.id, 'running');
+    store.runs.claim(live.id, { pid: process.pid, host, startedAt: started });
+    expect(store.runs.get(live.id)).toMatchObject({ status: 'running', endedAt: null, owner: { pid: process.pid, host } });
+
+    store.close();
+    const raw = new Database(dbPath, { readonly: true });
+    expect(raw.prepare('SELECT id, status, owner_pid FROM runs WHERE id IN (?, ?, ?) ORDER BY id').all(run.id, paused.id, queuedOwned.id)).toEqual([
+      { id: run.id, status: 'running', owner_pid: dead },
+      { id: paused.id, status: 'paused', owner_pid: dead },
+      { id: queuedOwned.id, status: 'queued', owner_pid: dead },
+    ]);
+    raw.close();
+
+    // A derived interrupted run may be deleted (nothing trains it any more); a live one may not.
+    const again = open(dbPath);
+    expect(again.runs.delete(run.id).runIds).toEqual([run.id]);
+    expectError(() => again.runs.delete(live.id), 'INVALID_STATE', /running/);
+  });
+
+  it('clears a dead owner when the status is set again, so a resumed run reads as what it is', () => {
+    const store = open();
+    const run = newRun(store);
+    store.runs.setStatus(run.id, 'running');
+    store.runs.claim(run.id, { pid: deadPid(), host, startedAt: started });
+    expect(store.runs.get(run.id)!.status).toBe('interrupted');
+    expect(store.runs.setStatus(run.id, 'queued')).toMatchObject({ status: 'queued', owner: null });
+    expect(store.runs.owner(run.id)).toBeNull();
+  });
+
+  it('judges an owner on another host by its heartbeat (10 minutes)', () => {
+    let t = Date.parse('2026-01-03T00:00:00Z');
+    const store = open(undefined, () => new Date(t));
+    const run = newRun(store);
+    store.runs.setStatus(run.id, 'running');
+    store.runs.claim(run.id, { pid: 4242, host: 'gpu-box-elsewhere', startedAt: started });
+    t += 9 * 60_000;
+    expect(store.runs.get(run.id)).toMatchObject({ status: 'running', owner: { pid: 4242, host: 'gpu-box-elsewhere' } });
+    t += 2 * 60_000;
+    expect(store.runs.get(run.id)).toMatchObject({ status: 'interrupted', owner: null, endedAt: '2026-01-03T00:00:00.000Z' });
+    expect(store.runs.heartbeat(run.id, 4242)).toBe(true); // it was only slow
+    expect(store.runs.get(run.id)).toMatchObject({ status: 'running', owner: { heartbeatAt: '2026-01-03T00:11:00.000Z' } });
+    t += 10 * 60_000 + 1;
+    expect(store.runs.markInterrupted().map((r) => [r.id, r.status])).toEqual([[run.id, 'interrupted']]);
+  });
+
+  it('uses the injected liveness check', () => {
+    const seen: unknown[] = [];
+    const store = open(undefined, () => new Date('2026-01-04T00:00:00Z'), {
+      ownerAlive: (owner, nowIso) => {
+        seen.push([owner.pid, owner.host, nowIso]);
+        return owner.pid === 1;
+      },
+    });
+    const a = store.runs.setStatus(newRun(store, 'a').id, 'running');
+    const b = store.runs.setStatus(newRun(store, 'b').id, 'running');
+    store.runs.claim(a.id, { pid: 1, host: 'h', startedAt: started });
+    store.runs.claim(b.id, { pid: 2, host: 'h', startedAt: started });
+    expect(store.runs.list().map((r) => r.status)).toEqual(['running', 'interrupted']);
+    expect(seen).toContainEqual([2, 'h', '2026-01-04T00:00:00.000Z']);
+  });
+
+  it('markInterrupted leaves runs with a live owner alone and interrupts dead-owned and ownerless ones', () => {
+    const store = open();
+    const live = store.runs.setStatus(newRun(store, 'live').id, 'running');
+    store.runs.claim(live.id, { pid: process.pid, host, startedAt: started });
+    const livePaused = store.runs.setStatus(newRun(store, 'live-paused').id, 'paused');
+    store.runs.claim(livePaused.id, { pid: process.pid, host, startedAt: started });
+    const liveQueued = newRun(store, 'live-queued');
+    store.runs.claim(liveQueued.id, { pid: process.pid, host, startedAt: started });
+    const dead = store.runs.setStatus(newRun(store, 'dead').id, 'running');
+    store.runs.claim(dead.id, { pid: deadPid(), host, startedAt: started });
+    const deadQueued = newRun(store, 'dead-queued');
+    store.runs.claim(deadQueued.id, { pid: deadPid(), host, startedAt: started });
+    const ownerless = store.runs.setStatus(newRun(store, 'old-build').id, 'paused');
+    const queued = newRun(store, 'queued');
+
+    const marked = store.runs.markInterrupted();
+    expect(marked.map((r) => [r.name, r.status, r.owner])).toEqual([
+      ['dead', 'interrupted', null],
+      ['dead-queued', 'interrupted', null],
+      ['old-build', 'interrupted', null],
+    ]);
+    expect(marked.every((r) => r.endedAt !== null)).toBe(true);
+    expect(store.runs.owner(dead.id)).toBeNull(); // written: the owner is cleared
+    expect(store.runs.get(live.id)).toMatchObject({ status: 'running', owner: { pid: process.pid } });
+    expect(store.runs.get(livePaused.id)!.status).toBe('paused');
+    expect(store.runs.get(liveQueued.id)!.status).toBe('queued');
+    expect(store.runs.get(queued.id)!.status).toBe('queued');
+    expect(store.runs.get(ownerless.id)!.status).toBe('interrupted');
+    expect(store.runs.markInterrupted()).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@
 // applied; a migration's number is its position (1-based) and is never reused or reordered.
 import type Database from 'better-sqlite3';
 import { migration0001 } from './0001-initial';
+import { migration0002 } from './0002-owners-and-mid-epoch';
 
 export interface Migration {
   /** equals its 1-based position in MIGRATIONS; stored in PRAGMA user_version once applied */
@@ -11,7 +12,7 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
 
 /** The schema version this build writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
