@@ -9,6 +9,7 @@ import { defaultDataDir } from '../common/paths';
 import type { ServiceApi } from '../../src-shared/api/contract';
 import { createService, type Service } from '../service/service';
 import { liveServiceFile } from '../common/service-file';
+import { parseFaults } from '../service/fault-injection';
 
 export const DATA_DIR_FLAG: Record<'data-dir', FlagSpec> = {
   'data-dir': {
@@ -26,7 +27,15 @@ export function resolveDataDir(args: ParsedArgs, io: Pick<CliIO, 'env' | 'cwd'>)
  * Opens the service in this process. When another live service (the app, `serve`) owns the data
  * dir, runs it left 'running' are its own, so they are not marked interrupted here.
  */
-export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?: boolean } = {}): Promise<Service> {
+export const WATCH_FLAGS: Record<'watch-interruptions' | 'imds-url', FlagSpec> = {
+  'watch-interruptions': {
+    type: 'boolean',
+    description: 'poll the EC2 instance metadata service; on a spot interruption or scheduled maintenance, checkpoint and stop the run',
+  },
+  'imds-url': { type: 'string', description: 'instance metadata base URL (default http://169.254.169.254)' },
+};
+
+export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?: boolean; autoResume?: boolean } = {}): Promise<Service> {
   const dataDir = resolveDataDir(args, io);
   const dbPath = resolveDbPath(args, io);
   const other = liveServiceFile(dataDir);
@@ -35,6 +44,9 @@ export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?
     dbPath,
     dataDir,
     recoverInterrupted: other === null,
+    autoResume: opts.autoResume ?? false,
+    watchInterruptions: args.flags['watch-interruptions'] === true ? { baseUrl: str(args, 'imds-url') } : null,
+    faults: parseFaults(io.env), // tests only (WORKSTATION_FAULT_CHECKPOINT_WRITE)
     onLog: (level, message) => {
       if (!opts.quiet || level === 'warn' || level === 'error') io.stderr(`[${level}] ${message}\n`);
     },

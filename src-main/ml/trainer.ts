@@ -71,6 +71,8 @@ export interface TrainResult {
   weightsSha256: string;
   /** true when stop() ended the run before its last epoch */
   stopped: boolean;
+  /** the checkpoint this trainer resumed from, and where in its epoch */
+  resumedFrom: ResumedFrom | null;
 }
 
 export class Trainer {
@@ -367,7 +369,7 @@ export class Trainer {
       trainAcc.dispose();
       valAcc.dispose();
     }
-    return { epochs, lastCheckpoint, weightsSha256: modelWeightsSha256(this.model), stopped };
+    return { epochs, lastCheckpoint, weightsSha256: modelWeightsSha256(this.model), stopped, resumedFrom: this.resumedFrom };
   }
 
   /** A graceful stop keeps every step done: a mid-epoch checkpoint unless the newest one is here already. */

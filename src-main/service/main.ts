@@ -4,13 +4,15 @@
 // WebSocket on loopback with a random token, recorded in <dataDir>/service.json so a reopened
 // app can reattach to a service that kept training in the background.
 // First stdout line: `workstation service: http://127.0.0.1:PORT/?token=TOKEN`.
-// SIGTERM/SIGINT: the active run stops at the next step boundary and becomes 'stopped' (its
-// newest epoch checkpoint is where `workstation resume` continues; the partial epoch is
-// retrained), the database is closed cleanly, service.json removed, exit code 0.
+// SIGTERM/SIGINT: the active run stops at the next step boundary with a mid-epoch checkpoint and
+// becomes 'stopped' (`workstation resume` continues it at the next step), the database is
+// closed cleanly, service.json removed, exit code 0. Runs whose process died are resumed by
+// themselves at start (--auto-resume, default on; --no-auto-resume turns it off).
 import path from 'node:path';
 import { parseArgs, bool, num, str } from '../common/args';
 import { toWireError } from '../../src-shared/errors';
 import { appPaths, defaultDataDir, packageRoot } from '../common/paths';
+import { parseFaults } from './fault-injection';
 import { createService } from './service';
 import { removeServiceFile, writeServiceFile } from '../common/service-file';
 import { createToken } from './security';
@@ -23,6 +25,9 @@ const FLAGS = {
   ipc: { type: 'boolean', description: 'serve Node IPC (automatic when forked with a channel)' },
   port: { type: 'number', description: 'WebSocket/HTTP port on the loopback address (0 = random)', default: 0 },
   host: { type: 'string', description: 'address to bind', default: '127.0.0.1' },
+  'auto-resume': { type: 'boolean', description: 'resume runs that were training when their process died (default on)', default: true },
+  'watch-interruptions': { type: 'boolean', description: 'poll the EC2 metadata service; on a spot interruption checkpoint and stop the run' },
+  'imds-url': { type: 'string', description: 'EC2 instance metadata base URL (default http://169.254.169.254)' },
 } as const;
 
 export async function runServiceProcess(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -30,7 +35,14 @@ export async function runServiceProcess(argv: string[], env: NodeJS.ProcessEnv):
   const dataDir = path.resolve(str(args, 'data-dir') ?? defaultDataDir(env));
   const dbPath = appPaths(dataDir, str(args, 'db')).dbPath;
   const log = (level: string, message: string) => process.stderr.write(`[service ${level}] ${message}\n`);
-  const service = await createService({ dbPath, dataDir, onLog: log });
+  const service = await createService({
+    dbPath,
+    dataDir,
+    onLog: log,
+    autoResume: bool(args, 'auto-resume'),
+    watchInterruptions: bool(args, 'watch-interruptions') ? { baseUrl: str(args, 'imds-url') } : null,
+    faults: parseFaults(env), // tests only (WORKSTATION_FAULT_CHECKPOINT_WRITE), read once here
+  });
   const stopIpc = process.send || bool(args, 'ipc') ? serveIpc(service) : () => {};
   const token = createToken();
   const server = await startHttpServer({

@@ -15,7 +15,8 @@ import type { AppPaths } from '../common/paths';
 import type { Store } from '../store/index';
 import { ActiveRun } from './active-run';
 import { defaultCheckpointDir } from './checkpoint-dirs';
-import { effectiveConfig } from './effective-config';
+import { configAtCheckpoint, effectiveConfig } from './effective-config';
+import type { Faults } from './fault-injection';
 import { createRunQueue, type Launch } from './run-queue';
 import { createRunRecorder, type Emit, type LogFn } from './run-recorder';
 import { trainRun } from './train-run';
@@ -52,7 +53,8 @@ export interface RunManager {
    */
   fork(checkpointId: number, overrides: Record<string, unknown>, name?: string, opts?: { checkpointDir?: string }): RunSummary;
   pause(runId: number): RunSummary;
-  resume(runId: number): RunSummary;
+  /** `auto`: the service resumes a run it found interrupted after a crash (recorded as such) */
+  resume(runId: number, opts?: { auto?: boolean }): RunSummary;
   stop(runId: number): RunSummary;
   updateAugment(runId: number, patch: AugmentPatch): { effectiveFromStep: number };
   state(): ServiceState;
@@ -65,7 +67,16 @@ export interface RunManager {
   shutdown(reason: string): Promise<void>;
 }
 
-export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Emit; log: LogFn; addDatasetRoot(root: string): void }): RunManager {
+export interface RunManagerDeps {
+  store: Store;
+  paths: AppPaths;
+  emit: Emit;
+  log: LogFn;
+  addDatasetRoot(root: string): void;
+  faults?: Faults;
+}
+
+export function createRunManager(deps: RunManagerDeps): RunManager {
   const { store, paths, log } = deps;
   const recorder = createRunRecorder(store, deps.emit);
   const { setStatus, addEvent, mustRun } = recorder;
@@ -104,10 +115,10 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
   }
 
   function launch(l: Launch): void {
-    const a = new ActiveRun(l.runId, effectiveConfig(store, l.runId));
+    const a = new ActiveRun(l.runId, l.config ?? effectiveConfig(store, l.runId));
     active = a;
     setStatus(l.runId, 'running', { error: null });
-    a.done = trainRun(a, l, { store, paths, recorder, log, addDatasetRoot: deps.addDatasetRoot, rates })
+    a.done = trainRun(a, l, { store, paths, recorder, log, addDatasetRoot: deps.addDatasetRoot, rates, faults: deps.faults })
       .then((o) => {
         if (active === a) active = null;
         const run = setStatus(a.runId, o.final, o.final === 'failed' ? { error: o.error } : undefined);
@@ -154,7 +165,8 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
       if (!cp.exists)
         throw new WorkstationError('NOT_FOUND', `checkpoint ${checkpointId} file was removed (${cp.path})`, { field: 'checkpointId', path: cp.path });
       const parent = mustRun(cp.runId);
-      const parentConfig = resolveRunConfig([store.runs.config(parent.id)]);
+      // what the parent really trained with at that checkpoint (live augmentation changes included)
+      const parentConfig = configAtCheckpoint(store, cp).config;
       let childConfig: Readonly<RunConfig>;
       try {
         childConfig = resolveRunConfig([parentConfig, overrides]);
@@ -163,10 +175,11 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
           throw new WorkstationError('INVALID_ARGUMENT', `overrides.${e.message}`, { field: `overrides.${e.field}` });
         throw e;
       }
-      if (childConfig.train.epochs <= cp.epoch) {
+      const done = cp.kind === 'mid-epoch' ? cp.epoch - 1 : cp.epoch;
+      if (childConfig.train.epochs <= done) {
         throw new WorkstationError(
           'INVALID_ARGUMENT',
-          `overrides.train.epochs: the child run starts after epoch ${cp.epoch}, so train.epochs (the epoch it ends at) must be greater than ${cp.epoch}`,
+          `overrides.train.epochs: the child run starts after epoch ${done}, so train.epochs (the epoch it ends at) must be greater than ${done}`,
           { field: 'overrides.train.epochs' },
         );
       }
@@ -186,7 +199,16 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
       addEvent(
         run.id,
         'fork',
-        { parentRunId: parent.id, parentCheckpointId: cp.id, forkEpoch: cp.epoch, checkpointPath: cp.path, resumeMode, diff },
+        {
+          parentRunId: parent.id,
+          parentCheckpointId: cp.id,
+          forkEpoch: cp.epoch,
+          checkpointKind: cp.kind,
+          stepInEpoch: cp.kind === 'mid-epoch' ? cp.stepInEpoch : null,
+          checkpointPath: cp.path,
+          resumeMode,
+          diff,
+        },
         { epoch: cp.epoch },
       );
       return mustRun(run.id);
@@ -202,22 +224,39 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
       return setStatus(runId, 'paused');
     },
 
-    resume(runId) {
+    resume(runId, opts) {
       const run = mustRun(runId);
       const a = activeFor(runId);
       if (run.status === 'paused' && a) {
         a.setControl('run');
         addEvent(runId, 'resume', { mode: 'in-place' }, a.at);
-        return setStatus(runId, 'running');
+        return setStatus(runId, 'running', { error: null });
       }
+      // Another live process trains it (its status would read 'interrupted' if it were gone):
+      // a second trainer on the same run would fight over its checkpoints and rows.
+      const owner = run.owner ?? null;
+      if (!a && owner && (run.status === 'running' || run.status === 'paused' || run.status === 'queued'))
+        throw new WorkstationError(
+          'OWNED',
+          `run ${runId} (${run.name}) is ${run.status} in another process (pid ${owner.pid} on ${owner.host}, heartbeat ${owner.heartbeatAt}); resume it there, or stop that process first`,
+          { field: 'runId' },
+        );
       if (run.status === 'interrupted' || run.status === 'stopped' || run.status === 'failed' || run.status === 'paused') {
         if (run.lastEpoch !== null && run.lastEpoch >= run.targetEpochs)
           throw new WorkstationError('INVALID_STATE', `run ${runId} already reached its last epoch (${run.targetEpochs})`, { field: 'runId' });
         const cp = store.checkpoints.latest(runId) ?? null;
-        const l: Launch = { runId, checkpointDir: defaultCheckpointDir(paths.runsDir, runId) };
+        const l: Launch = { runId, checkpointDir: defaultCheckpointDir(paths.runsDir, runId), reason: opts?.auto ? 'auto-resume' : 'resume' };
         if (cp) {
-          // Continue the same run bit-exactly from its newest checkpoint (epochs after it are retrained and overwritten).
-          Object.assign(l, { resumeFrom: cp.path, resumeMode: 'exact', checkpointDir: path.dirname(cp.path) });
+          // Continue the same run bit-exactly from its newest checkpoint of either kind, with the
+          // augmentation in effect there; changes recorded after it re-apply at their steps.
+          const at = configAtCheckpoint(store, cp);
+          Object.assign(l, {
+            resumeFrom: cp.path,
+            resumeMode: 'exact',
+            checkpointDir: path.dirname(cp.path),
+            config: at.config,
+            augmentChanges: at.laterChanges,
+          });
         } else if (run.parentCheckpointId !== null) {
           const pcp = store.checkpoints.get(run.parentCheckpointId);
           if (!pcp || !pcp.exists)
@@ -227,8 +266,16 @@ export function createRunManager(deps: { store: Store; paths: AppPaths; emit: Em
         addEvent(
           runId,
           'resume',
-          { mode: cp ? 'checkpoint' : 'restart', fromStatus: run.status, checkpointId: cp?.id ?? null, checkpointEpoch: cp?.epoch ?? null },
-          { epoch: cp?.epoch ?? null },
+          {
+            mode: cp ? 'checkpoint' : 'restart',
+            auto: opts?.auto ?? false,
+            fromStatus: run.status,
+            checkpointId: cp?.id ?? null,
+            checkpointEpoch: cp?.epoch ?? null,
+            checkpointKind: cp?.kind ?? null,
+            stepInEpoch: cp?.kind === 'mid-epoch' ? cp.stepInEpoch : null,
+          },
+          { epoch: cp?.epoch ?? null, globalStep: cp?.globalStep ?? null },
         );
         const queued = setStatus(runId, 'queued');
         if (active) log('info', `run ${runId} queued: run ${active.runId} is training`, runId);

@@ -1,5 +1,7 @@
 // The queue of runs waiting for the one training slot of this service, in start order. It holds
 // only how each waiting run starts; the run's status lives in the store (the one source of truth).
+import type { AugmentPatch } from '../../src-shared/config/augment';
+import type { RunConfig } from '../../src-shared/config/run-config';
 export interface Launch {
   runId: number;
   /** checkpoint file to start from */
@@ -7,6 +9,12 @@ export interface Launch {
   resumeMode?: 'exact' | 'fork';
   /** where checkpoints go (CLI --out); default <dataDir>/runs/<id>/checkpoints */
   checkpointDir: string;
+  /** the settings to train with when they are not the run's current ones (resume from a checkpoint) */
+  config?: Readonly<RunConfig>;
+  /** recorded live augmentation changes to re-apply at their global steps */
+  augmentChanges?: { globalStep: number; patch: AugmentPatch }[];
+  /** how the run came to start, for its history ('auto' after a crash) */
+  reason?: 'start' | 'resume' | 'auto-resume';
 }
 
 export interface RunQueue {

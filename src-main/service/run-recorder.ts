@@ -76,9 +76,27 @@ export function createRunRecorder(store: Store, emit: Emit): RunRecorder {
           recorder.announce(runId);
         },
         onCheckpoint: (c) => {
-          const info = store.checkpoints.add({ runId, epoch: c.epoch, path: c.path, bytes: c.bytes, sha256: c.sha256, valTop1: c.valTop1, isBest: c.isBest });
+          const { checkpoint: info } = store.checkpoints.addWithReplaced({
+            runId,
+            kind: c.kind,
+            epoch: c.epoch,
+            stepInEpoch: c.stepInEpoch,
+            globalStep: c.globalStep,
+            path: c.path,
+            bytes: c.bytes,
+            sha256: c.sha256,
+            valTop1: c.valTop1,
+            isBest: c.isBest,
+          });
           for (const removed of c.removed) store.checkpoints.markRemoved(removed);
           emit('checkpoint.saved', info);
+        },
+        onCheckpointError: (e) => {
+          // the trainer paused itself; the run shows paused with the error until the user resumes
+          a.setControl('pause');
+          recorder.addEvent(runId, 'error', { message: e.message, code: e.code, path: e.path ?? null }, a.at);
+          recorder.setStatus(runId, 'paused', { error: e.message });
+          log('error', e.message, runId);
         },
         onLog: (level, msg) => log(level, msg, runId),
       };

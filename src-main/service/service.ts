@@ -26,6 +26,9 @@ import { createStateHandlers } from './handlers/state';
 import { createSystemHandlers } from './handlers/system';
 import type { HandlerContext, Handlers } from './handlers/types';
 import { createRunManager, type LogFn, type RunManager } from './run-manager';
+import type { Faults } from './fault-injection';
+import { describeNotice, startInterruptionWatcher, type InterruptionWatcher } from '../common/interruption-watcher';
+import type { RunEvent } from '../../src-shared/api/schemas';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -34,12 +37,26 @@ export interface ServiceOptions {
   dataDir: string;
   onLog?: (level: LogLevel, message: string) => void;
   /**
-   * Mark runs left running/paused (and queued ones) by a dead process as 'interrupted' at open.
-   * Default true. The CLI passes false when another live service owns the same data dir, so it
-   * does not mark that service's active run interrupted.
+   * Mark queued runs of a previous service as 'interrupted' at open (a queue lives in its
+   * service's memory). Default true; the CLI passes false when another live service owns the
+   * data dir, since the queued runs are that service's. Runs left running/paused by a process
+   * that is gone are always marked (their owner's pid/heartbeat says so; a live owner's never).
    */
   recoverInterrupted?: boolean;
+  /**
+   * Resume by themselves the runs that were training when their process died (crash, kill,
+   * power loss), from their newest checkpoint. Default false; the app's service turns it on.
+   */
+  autoResume?: boolean;
+  /** poll the EC2 metadata service and stop the active run gracefully (checkpoint first) on a spot interruption or scheduled maintenance */
+  watchInterruptions?: { baseUrl?: string; intervalMs?: number } | null;
+  /** fault injection for tests (see fault-injection.ts) */
+  faults?: Faults;
 }
+
+/** Auto-resume gives up after this many crashes in a row, each within CRASH_LOOP_MS of its auto-resume. */
+export const AUTO_RESUME_LIMIT = 3;
+export const CRASH_LOOP_MS = 60_000;
 
 export interface Service extends ServiceApi {
   /** untyped entry used by transports: validates `command` and `params`, returns the result */
@@ -73,21 +90,35 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   };
 
   const datasetRoots: DatasetRoots = createDatasetRoots(paths, store);
-  const runs = createRunManager({ store, paths, emit, log, addDatasetRoot: (r) => datasetRoots.add(r) });
+  const runs = createRunManager({ store, paths, emit, log, addDatasetRoot: (r) => datasetRoots.add(r), faults: opts.faults });
 
+  // Runs whose training process is gone (every reader already shows them 'interrupted'): write it
+  // down, and note what they were doing and when their owner was last heard of.
+  const before = new Map(
+    store.runs
+      .list()
+      .filter((r) => r.status === 'interrupted' || r.status === 'running' || r.status === 'paused')
+      .map((r) => [r.id, { stored: store.runs.owner(r.id), wasTraining: r.status !== 'paused' }]),
+  );
+  const interrupted = store.runs.markInterrupted();
+  for (const run of interrupted) {
+    const prev = before.get(run.id);
+    const ev = store.events.add({
+      runId: run.id,
+      kind: 'interrupted',
+      epoch: run.lastEpoch,
+      data: {
+        reason: 'the process training this run stopped without finishing it (crash, kill or power loss)',
+        pid: prev?.stored?.pid ?? null,
+        lastHeartbeatAt: prev?.stored?.heartbeatAt ?? null,
+      },
+    });
+    emit('run.event', ev);
+    log('warn', `run ${run.id} (${run.name}) was interrupted; \`workstation resume --run ${run.id}\` continues it from its newest checkpoint`, run.id);
+  }
   if (opts.recoverInterrupted !== false) {
-    for (const run of store.runs.markInterrupted()) {
-      const ev = store.events.add({
-        runId: run.id,
-        kind: 'interrupted',
-        epoch: run.lastEpoch,
-        data: { reason: 'the service stopped without finishing this run (crash or kill); resume it from its last checkpoint' },
-      });
-      emit('run.event', ev);
-      log('warn', `run ${run.id} (${run.name}) was interrupted; \`workstation resume --run ${run.id}\` continues it from its last checkpoint`, run.id);
-    }
     // Queued runs of a dead service would wait forever for a slot that is gone: mark them too.
-    for (const run of store.runs.list().filter((r) => r.status === 'queued')) {
+    for (const run of store.runs.list().filter((r) => r.status === 'queued' && !r.owner)) {
       store.runs.setStatus(run.id, 'interrupted');
       store.events.add({ runId: run.id, kind: 'interrupted', data: { reason: 'queued when the previous service stopped' } });
     }
@@ -105,6 +136,51 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   };
 
   let closed: Promise<void> | null = null;
+
+  if (opts.autoResume) {
+    for (const run of interrupted) {
+      if (!before.get(run.id)?.wasTraining) continue; // a paused run stays paused-and-interrupted: the user paused it
+      const loop = crashLoopCount(store.events.list(run.id));
+      if (loop >= AUTO_RESUME_LIMIT) {
+        const ev = store.events.add({
+          runId: run.id,
+          kind: 'note',
+          data: {
+            message: `auto-resume stopped: the run crashed within a minute of resuming ${loop} times in a row; fix the cause (see its log), then resume it by hand`,
+          },
+        });
+        emit('run.event', ev);
+        log('error', `run ${run.id} (${run.name}) is not resumed automatically: it crashed within a minute of resuming ${loop} times in a row`, run.id);
+        continue;
+      }
+      try {
+        runs.resume(run.id, { auto: true });
+        log('info', `run ${run.id} (${run.name}) resumed automatically from its newest checkpoint`, run.id);
+      } catch (e) {
+        log('warn', `run ${run.id} could not be resumed automatically: ${(e as Error).message}`, run.id);
+      }
+    }
+  }
+
+  let watcher: InterruptionWatcher | null = null;
+  if (opts.watchInterruptions) {
+    watcher = startInterruptionWatcher({
+      ...opts.watchInterruptions,
+      onLog: (level, message) => log(level, `interruption watcher: ${message}`),
+      onNotice: (n) => {
+        const state = runs.state();
+        const run = state.activeRun;
+        log('warn', `${describeNotice(n)}${run ? `: checkpointing run ${run.id} and stopping it` : ''}`);
+        if (!run) return;
+        store.events.add({ runId: run.id, kind: 'note', data: { message: describeNotice(n), interruption: n } });
+        try {
+          runs.stop(run.id); // a graceful stop writes a mid-epoch checkpoint at the next step boundary
+        } catch (e) {
+          log('warn', `stopping run ${run.id}: ${(e as Error).message}`, run.id);
+        }
+      },
+    });
+  }
 
   async function dispatch(command: string, params: unknown): Promise<unknown> {
     if (closed) throw new WorkstationError('INVALID_STATE', 'the service is shutting down');
@@ -142,6 +218,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     shutdown(reason = 'service shutting down') {
       closed ??= (async () => {
         try {
+          await watcher?.stop();
           await runs.shutdown(reason);
         } finally {
           store.close();
@@ -152,4 +229,27 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     close: () => service.shutdown('service closed'),
   };
   return service;
+}
+
+/**
+ * How many times in a row (newest first) the run was resumed automatically and then died within
+ * CRASH_LOOP_MS: an auto-resume 'resume' event followed by an 'interrupted' event whose owner's
+ * last heartbeat came less than a minute after it.
+ */
+export function crashLoopCount(events: RunEvent[]): number {
+  let count = 0;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const ev = events[i];
+    if (ev.kind !== 'interrupted') continue;
+    const resume = events
+      .slice(0, i)
+      .reverse()
+      .find((e) => e.kind === 'resume');
+    if (!resume || resume.data.auto !== true) break;
+    const last = typeof ev.data.lastHeartbeatAt === 'string' ? Date.parse(ev.data.lastHeartbeatAt) : Date.parse(ev.at);
+    if (!(last - Date.parse(resume.at) < CRASH_LOOP_MS)) break;
+    count++;
+    i = events.indexOf(resume);
+  }
+  return count;
 }

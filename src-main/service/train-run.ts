@@ -1,6 +1,9 @@
 // Trains the active run to its end: dataset (the demo dataset when none is configured), batch
 // source, trainer (tfjs loaded on first use, so opening the service does not pay for it), the
 // loop, and cleanup. Resolves with the outcome; never rejects (a failure is an outcome).
+// While it trains, this process owns the run: pid, host and start time are recorded with it and a
+// heartbeat is committed every HEARTBEAT_MS, so every reader (another service, the CLI) can tell
+// a live run from one whose process is gone.
 import os from 'node:os';
 import { createBatchSource } from '../data/batch-source';
 import { ensureDemoDataset } from '../data/demo-dataset';
@@ -10,7 +13,11 @@ import type { AppPaths } from '../common/paths';
 import type { Store } from '../store/index';
 import type { ActiveRun } from './active-run';
 import type { Launch } from './run-queue';
+import type { Faults } from './fault-injection';
 import type { LogFn, RunRecorder } from './run-recorder';
+
+/** How often the owner's heartbeat is committed (a blocking step can delay one; liveness on this host is the pid). */
+export const HEARTBEAT_MS = 5000;
 
 export interface TrainOutcome {
   final: 'completed' | 'stopped' | 'failed';
@@ -26,6 +33,7 @@ export interface TrainDeps {
   log: LogFn;
   addDatasetRoot(root: string): void;
   rates: { train(r: number): void; data(r: number): void; backend(b: BackendInfo): void };
+  faults?: Faults;
 }
 
 export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promise<TrainOutcome> {
@@ -35,7 +43,17 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
   let result: TrainResult | null = null;
   let error: string | null = null;
   let final: TrainOutcome['final'] = 'failed';
+  const pid = process.pid;
+  const heartbeat = setInterval(() => {
+    try {
+      store.runs.heartbeat(runId, pid);
+    } catch (e) {
+      log('warn', `heartbeat: ${(e as Error).message}`, runId);
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   try {
+    store.runs.claim(runId, { pid, host: os.hostname(), startedAt: new Date().toISOString() });
     const root = a.config.data.root ?? (await ensureDemoDataset(paths.demoDatasetDir));
     deps.addDatasetRoot(root);
     a.source = await createBatchSource({
@@ -51,6 +69,9 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
       checkpointDir: l.checkpointDir,
       resumeFrom: l.resumeFrom,
       resumeMode: l.resumeMode,
+      augmentChanges: l.augmentChanges,
+      pinnedCheckpoints: () => store.checkpoints.pinnedPaths(runId),
+      checkpointHooks: deps.faults ? () => deps.faults?.checkpointWrite() : undefined,
       events,
     });
     deps.rates.backend(trainer.backend);
@@ -73,6 +94,7 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
     log('error', `run ${runId} failed: ${error}`, runId);
     recorder.addEvent(runId, 'error', { message: error, code: (e as { code?: string }).code ?? 'INTERNAL' }, a.at);
   }
+  clearInterval(heartbeat);
   // Free the trainer and the data workers BEFORE the run is reported as ended, so the slot is
   // really free when clients see the status (and the next queued run starts on a clean slate).
   const backend = a.trainer?.backend ?? null;

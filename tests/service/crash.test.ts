@@ -1,7 +1,9 @@
 // Crash safety of the real service process (out/node/service.cjs, forked with an IPC channel the
 // way Electron main does): SIGKILL mid-epoch leaves completed epochs and checkpoints intact, the
-// next service marks the run 'interrupted', and runs.resume finishes it. SIGTERM stops the run at
-// a step boundary, closes the database cleanly (integrity_check ok) and exits 0.
+// next service marks the run 'interrupted', and runs.resume finishes it; with auto-resume (the
+// default) the next service continues it by itself from its mid-epoch checkpoint and ends on the
+// weights and epoch metrics of an uninterrupted run. SIGTERM stops the run at a step boundary
+// with a mid-epoch checkpoint, closes the database cleanly (integrity_check ok) and exits 0.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,8 +17,8 @@ import { tinyConfig } from './tiny-config';
 import { waitEvent, waitStatus } from './wait-event';
 
 const clients: IpcClient[] = [];
-function start(dbPath: string, dataDir: string): IpcClient {
-  const c = forkService({ dbPath, dataDir });
+function start(dbPath: string, dataDir: string, extraArgs: string[] = ['--no-auto-resume']): IpcClient {
+  const c = forkService({ dbPath, dataDir, extraArgs });
   clients.push(c);
   return c;
 }
@@ -107,5 +109,61 @@ describe('service process', () => {
     }
     // A clean close leaves no WAL behind to replay.
     expect(fs.existsSync(`${dbPath}-wal`) ? fs.statSync(`${dbPath}-wal`).size : 0).toBe(0);
+    // ...and the steps it trained are kept: a mid-epoch checkpoint at the step it stopped after
+    const store = new Database(dbPath, { readonly: true });
+    try {
+      const ck = store.prepare('SELECT kind, epoch, step_in_epoch, global_step, path FROM checkpoints WHERE run_id = ? ORDER BY id DESC').get(run.id) as {
+        kind: string;
+        epoch: number;
+        step_in_epoch: number;
+        global_step: number;
+        path: string;
+      };
+      expect(ck.kind).toBe('mid-epoch');
+      expect(ck.global_step).toBeGreaterThanOrEqual(1);
+      expect((await inspectCheckpoint(ck.path)).checkpointKind).toBe('mid-epoch');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('SIGKILL right after a mid-epoch checkpoint: the restarted service resumes by itself and ends where an uninterrupted run ends', async () => {
+    const dir = tempDir('svc-auto-');
+    const cfg = tinyConfig({ name: 'auto', epochs: 2, steps: 6, everySteps: 2, seed: 4 });
+    // the uninterrupted run, in a service of its own
+    const refDb = path.join(dir, 'ref.db');
+    const ref = start(refDb, path.join(dir, 'ref-data'));
+    const refRun = await ref.call('runs.start', { config: cfg });
+    const refDone = await waitStatus(ref, refRun.id, ['completed', 'failed']);
+    expect(refDone.status).toBe('completed');
+    const refGot = await ref.call('runs.get', { runId: refRun.id });
+    const refLast = refGot.checkpoints.filter((c) => c.exists && c.kind === 'epoch').at(-1)!;
+    ref.child.kill('SIGTERM');
+    await ref.exited;
+
+    const dbPath = path.join(dir, 'auto.db');
+    const dataDir = path.join(dir, 'data');
+    const first = start(dbPath, dataDir, []);
+    const mid = waitEvent(first, 'checkpoint.saved', (c) => c.kind === 'mid-epoch' && c.epoch === 2 && c.stepInEpoch === 2);
+    const run = await first.call('runs.start', { config: cfg });
+    const saved = await mid;
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = start(dbPath, dataDir, []); // auto-resume on, as the app runs it
+    const done = waitStatus(second, run.id, ['completed', 'failed', 'interrupted', 'stopped']);
+    const got = await second.call('runs.get', { runId: run.id });
+    const auto = got.events.find((e) => e.kind === 'resume' && e.data.auto === true);
+    expect(auto?.data).toMatchObject({ checkpointId: saved.id, checkpointKind: 'mid-epoch', stepInEpoch: 2 });
+    expect(got.events.some((e) => e.kind === 'interrupted')).toBe(true);
+    const final = got.run.status === 'completed' ? got.run : await done;
+    expect(final.status).toBe('completed');
+    const after = await second.call('runs.get', { runId: run.id });
+    const last = after.checkpoints.filter((c) => c.exists && c.kind === 'epoch').at(-1)!;
+    expect((await inspectCheckpoint(last.path)).weightsSha256).toBe((await inspectCheckpoint(refLast.path)).weightsSha256);
+    const learned = (rows: typeof after.epochs) => rows.map((e) => [e.epoch, e.trainLoss, e.trainTop1, e.trainTop5, e.valLoss, e.valTop1]);
+    expect(learned(after.epochs)).toEqual(learned(refGot.epochs));
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
   });
 });

@@ -1,6 +1,8 @@
 // A tiny run config for service tests (the shape of resources/configs/tiny-cpu.json): pure-JS CPU
 // tfjs, ResNet-50 at width 1/32 on 32 px crops of the demo dataset, a few steps per epoch.
-export function tinyConfig(over: { epochs?: number; steps?: number; name?: string; root?: string | null; seed?: number } = {}): Record<string, unknown> {
+export function tinyConfig(
+  over: { epochs?: number; steps?: number; name?: string; root?: string | null; seed?: number; everySteps?: number | null; keepLast?: number } = {},
+): Record<string, unknown> {
   return {
     name: over.name ?? 'tiny',
     seed: over.seed ?? 1,
@@ -10,6 +12,6 @@ export function tinyConfig(over: { epochs?: number; steps?: number; name?: strin
     train: { epochs: over.epochs ?? 2, batchSize: 8, logEverySteps: 1 },
     optimizer: { lr: 0.01 },
     schedule: { policy: 'constant' },
-    checkpoint: { keepLast: 2 },
+    checkpoint: { keepLast: over.keepLast ?? 2, everySteps: over.everySteps ?? null },
   };
 }

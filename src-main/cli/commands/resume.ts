@@ -1,19 +1,16 @@
 // `workstation resume --run <id|name> [--db] [--data-dir] [--json]`: continues an interrupted,
-// stopped or failed run from its newest checkpoint — the SAME run, bit-exact ('exact' resume;
-// the epoch that was cut short is retrained). When a live service (the app, `serve`) owns the
+// stopped or failed run from its newest checkpoint of either kind — the SAME run, bit-exact
+// ('exact' resume; from a mid-epoch checkpoint it continues at the next step). When a live service (the app, `serve`) owns the
 // data dir and database, the command is handed to it over its WebSocket and followed to the
 // end; otherwise the run trains in this process through the store.
-import path from 'node:path';
-import type { ServiceApi } from '../../../src-shared/api/contract';
-import type { RunSummary } from '../../../src-shared/api/schemas';
+import type { CheckpointInfo, RunSummary } from '../../../src-shared/api/schemas';
 import { openStore } from '../../store/index';
-import { liveServiceFile } from '../../common/service-file';
-import { connectWs } from '../../common/ws-client';
 import type { RunOutcome } from '../../service/run-manager';
 import { bool, str } from '../../common/args';
 import type { CliIO, CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
-import { DATA_DIR_FLAG, openCliService, printProgress, resolveDataDir } from '../service-session';
+import { liveServiceFor, runInService } from '../remote-run';
+import { DATA_DIR_FLAG, WATCH_FLAGS, openCliService, printProgress, resolveDataDir } from '../service-session';
 
 interface Final {
   run: RunSummary;
@@ -22,6 +19,7 @@ interface Final {
   weightsSha256: string | null;
   backend: string | null;
   error: string | null;
+  resumedFrom: { epoch: number; stepInEpoch: number | null; checkpoint: string } | null;
 }
 
 function print(io: CliIO, json: boolean, f: Final): number {
@@ -31,6 +29,7 @@ function print(io: CliIO, json: boolean, f: Final): number {
         runId: f.run.id,
         name: f.run.name,
         status: f.run.status,
+        resumedFrom: f.resumedFrom,
         epochs: f.epochs,
         lastCheckpoint: f.lastCheckpoint,
         weightsSha256: f.weightsSha256,
@@ -46,34 +45,15 @@ function print(io: CliIO, json: boolean, f: Final): number {
   return f.run.status === 'completed' ? 0 : f.run.status === 'stopped' ? 130 : 1;
 }
 
-/** Hands the resume to the live service and follows the run until it ends. */
-async function resumeRemote(api: ServiceApi & { close(): void }, idOrName: string, dbPath: string, io: CliIO, json: boolean): Promise<number> {
-  const store = openStore(dbPath);
-  let target: RunSummary;
-  try {
-    target = store.runs.resolve(idOrName);
-  } finally {
-    store.close();
-  }
-  const stopProgress = printProgress(api, io, () => target.id);
-  try {
-    const ended = new Promise<RunSummary>((resolve) =>
-      api.on('run.status', ({ run }) => {
-        if (run.id === target.id && ['completed', 'stopped', 'failed', 'interrupted'].includes(run.status)) resolve(run);
-      }),
-    );
-    const r = await api.call('runs.resume', { runId: target.id });
-    io.stderr(`run ${r.id} (${r.name}) ${r.status} in the running service; following it (Ctrl-C detaches, the run keeps training)\n`);
-    const detached = new Promise<null>((resolve) => io.signal.addEventListener('abort', () => resolve(null), { once: true }));
-    const run = await Promise.race([ended, detached]);
-    if (!run) return 0;
-    const got = await api.call('runs.get', { runId: run.id });
-    const last = got.checkpoints.filter((c) => c.exists).at(-1);
-    return print(io, json, { run, epochs: got.epochs, lastCheckpoint: last?.path ?? null, weightsSha256: null, backend: run.backend, error: run.error });
-  } finally {
-    stopProgress();
-    api.close();
-  }
+/** Where a resume of the run will continue: its newest checkpoint of either kind. */
+function resumePoint(cp: CheckpointInfo | undefined): Final['resumedFrom'] {
+  if (!cp) return null;
+  return { epoch: cp.epoch, stepInEpoch: cp.kind === 'mid-epoch' ? cp.stepInEpoch : (cp.stepInEpoch ?? null), checkpoint: cp.path };
+}
+
+function describePoint(cp: CheckpointInfo | undefined): string {
+  if (!cp) return 'from the start (no checkpoint yet)';
+  return cp.kind === 'mid-epoch' ? `from epoch ${cp.epoch} step ${cp.stepInEpoch} (${cp.path})` : `after epoch ${cp.epoch} (${cp.path})`;
 }
 
 const command: CommandSpec = {
@@ -81,17 +61,30 @@ const command: CommandSpec = {
   summary: 'Continue an interrupted, stopped or failed run from its last checkpoint (same run, exact resume)',
   flags: {
     run: { type: 'string', required: true, description: 'run id or name (the latest run with that name)' },
-    json: { type: 'boolean', description: 'print one JSON document at the end: {runId, status, epochs, lastCheckpoint, weightsSha256, backend}' },
+    json: { type: 'boolean', description: 'print one JSON document at the end: {runId, status, resumedFrom, epochs, lastCheckpoint, weightsSha256, backend}' },
     ...DB_FLAG,
     ...DATA_DIR_FLAG,
+    ...WATCH_FLAGS,
   },
   async run(args, io) {
     const json = bool(args, 'json');
     const idOrName = str(args, 'run') as string;
-    const live = liveServiceFile(resolveDataDir(args, io));
     const dbPath = resolveDbPath(args, io);
-    if (live && path.resolve(live.dbPath) === path.resolve(dbPath)) {
-      return resumeRemote(await connectWs({ host: live.host, port: live.port, token: live.token }), idOrName, dbPath, io, json);
+    const live = liveServiceFor(resolveDataDir(args, io), dbPath);
+    if (live) {
+      const store = openStore(dbPath);
+      let target: RunSummary;
+      let cp: CheckpointInfo | undefined;
+      try {
+        target = store.runs.resolve(idOrName);
+        cp = store.checkpoints.latest(target.id);
+      } finally {
+        store.close();
+      }
+      io.stderr(`resuming run ${target.id} (${target.name}, ${target.status}) ${describePoint(cp)} in the running service\n`);
+      const o = await runInService(live, 'runs.resume', { runId: target.id }, io);
+      if (o.detached) return 0;
+      return print(io, json, { ...o, backend: o.run.backend, error: o.run.error, resumedFrom: resumePoint(cp) });
     }
     const service = await openCliService(args, io);
     let runId: number | null = null;
@@ -110,9 +103,7 @@ const command: CommandSpec = {
       const target = service.store.runs.resolve(idOrName);
       runId = target.id;
       const cp = service.store.checkpoints.latest(target.id);
-      io.stderr(
-        `resuming run ${target.id} (${target.name}, ${target.status}) ${cp ? `from epoch ${cp.epoch} (${cp.path})` : 'from the start (no checkpoint yet)'} to epoch ${target.targetEpochs}\n`,
-      );
+      io.stderr(`resuming run ${target.id} (${target.name}, ${target.status}) ${describePoint(cp)} to epoch ${target.targetEpochs}\n`);
       service.runs.resume(target.id);
       io.signal.addEventListener('abort', onAbort, { once: true });
       if (io.signal.aborted) onAbort();
@@ -130,6 +121,9 @@ const command: CommandSpec = {
       weightsSha256: result?.weightsSha256 ?? null,
       backend: backend?.name ?? null,
       error,
+      resumedFrom: result?.resumedFrom
+        ? { epoch: result.resumedFrom.epoch, stepInEpoch: result.resumedFrom.stepInEpoch, checkpoint: result.resumedFrom.checkpoint }
+        : null,
     });
   },
 };

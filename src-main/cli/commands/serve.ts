@@ -13,7 +13,7 @@ import { startHttpServer } from '../../service/transports/http-server';
 import { bool, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { DB_FLAG } from '../db-flag';
-import { DATA_DIR_FLAG, openCliService, resolveDataDir } from '../service-session';
+import { DATA_DIR_FLAG, WATCH_FLAGS, openCliService, resolveDataDir } from '../service-session';
 
 const command: CommandSpec = {
   name: 'serve',
@@ -23,8 +23,10 @@ const command: CommandSpec = {
     host: { type: 'string', description: 'address to bind', default: '127.0.0.1' },
     'allow-remote': { type: 'boolean', description: 'allow binding a non-loopback address (prints a warning)' },
     token: { type: 'string', description: 'use this token instead of a random one (at least 16 characters)' },
+    'auto-resume': { type: 'boolean', description: 'resume runs that were training when their process died (default on)', default: true },
     ...DB_FLAG,
     ...DATA_DIR_FLAG,
+    ...WATCH_FLAGS,
   },
   async run(args, io) {
     const host = str(args, 'host') ?? '127.0.0.1';
@@ -42,7 +44,7 @@ const command: CommandSpec = {
     if (given !== undefined && given.length < 16) throw new WorkstationError('INVALID_ARGUMENT', '--token must be at least 16 characters', { field: 'token' });
     const token = given ?? createToken();
     const dataDir = resolveDataDir(args, io);
-    const service = await openCliService(args, io);
+    const service = await openCliService(args, io, { autoResume: bool(args, 'auto-resume') });
     let server;
     try {
       server = await startHttpServer({

@@ -1,6 +1,9 @@
 // `workstation train --config <file.json> [--resume <checkpoint>] [--epochs N] [--out <dir>]
 //  [--backend B] [--name N] [--db] [--data-dir] [--json]`
-// Trains through the service code in this process and the store, so CLI runs appear in the app.
+// Trains through the service code and the store, so CLI runs appear in the app. When a live
+// service (the app, `serve`) owns the data dir and database, the run is handed to it (one owner
+// per run; it queues like any other and shows live in the app) and followed here; --in-process
+// trains in this process anyway.
 // The config is validated (file, then flags) before anything trains; relative paths in it
 // resolve against the file. --resume with a checkpoint the store knows makes a child run of its
 // run (lineage); any other checkpoint file starts a new run from it. With --json, stdout carries
@@ -10,11 +13,14 @@ import path from 'node:path';
 import { BACKENDS, resolveRunConfig, type RunConfig } from '../../../src-shared/config/run-config';
 import { WorkstationError } from '../../../src-shared/errors';
 import type { RunOutcome } from '../../service/run-manager';
-import type { Service } from '../../service/service';
+import type { RunSummary } from '../../../src-shared/api/schemas';
+import type { ServiceFile } from '../../common/service-file';
+import { openStore, type Store } from '../../store/index';
 import { bool, num, str } from '../../common/args';
-import type { CommandSpec } from '../command';
-import { DB_FLAG } from '../db-flag';
-import { DATA_DIR_FLAG, openCliService, printProgress } from '../service-session';
+import type { CliIO, CommandSpec } from '../command';
+import { DB_FLAG, resolveDbPath } from '../db-flag';
+import { liveServiceFor, runInService } from '../remote-run';
+import { DATA_DIR_FLAG, WATCH_FLAGS, openCliService, printProgress, resolveDataDir } from '../service-session';
 
 /** Reads and validates a config file; relative paths inside it resolve against the file. */
 export function readConfigFile(file: string): Record<string, unknown> {
@@ -41,12 +47,85 @@ export function readConfigFile(file: string): Record<string, unknown> {
   return cfg;
 }
 
-function findStoreCheckpoint(service: Service, file: string): number | null {
+function findStoreCheckpoint(store: Store, file: string): number | null {
   const abs = path.resolve(file);
-  for (const run of service.store.runs.list()) {
-    for (const cp of service.store.checkpoints.list(run.id)) if (path.resolve(cp.path) === abs) return cp.id;
+  for (const run of store.runs.list()) {
+    for (const cp of store.checkpoints.list(run.id)) if (path.resolve(cp.path) === abs) return cp.id;
   }
   return null;
+}
+
+function printResult(
+  io: CliIO,
+  json: boolean,
+  f: { run: RunSummary; epochs: unknown[]; lastCheckpoint: string | null; weightsSha256: string | null; backend: string | null; error: string | null },
+): number {
+  const { run } = f;
+  if (json) {
+    io.stdout(
+      JSON.stringify({
+        runId: run.id,
+        name: run.name,
+        status: run.status,
+        parentRunId: run.parentRunId,
+        epochs: f.epochs,
+        lastCheckpoint: f.lastCheckpoint,
+        weightsSha256: f.weightsSha256,
+        backend: f.backend,
+        error: f.error,
+      }) + '\n',
+    );
+  } else {
+    io.stdout(`run ${run.id} (${run.name}) ${run.status}${f.error ? `: ${f.error}` : ''}\n`);
+    if (f.weightsSha256) io.stdout(`last checkpoint: ${f.lastCheckpoint ?? '-'}\nweights sha256: ${f.weightsSha256}\nbackend: ${f.backend ?? '-'}\n`);
+  }
+  if (run.status === 'completed') return 0;
+  if (run.status === 'stopped') return 130;
+  return 1;
+}
+
+/** Hands the run to the live service and follows it. */
+async function trainInService(
+  live: ServiceFile,
+  o: { dbPath: string; config: Readonly<RunConfig>; name: string | undefined; resumeFile?: string; checkpointDir?: string },
+  io: CliIO,
+  json: boolean,
+): Promise<number> {
+  if (o.checkpointDir)
+    throw new WorkstationError(
+      'INVALID_ARGUMENT',
+      `--out: a service (pid ${live.pid}) is running on this data directory and keeps its runs' checkpoints there; drop --out, or pass --in-process to train in this process`,
+      { field: 'out' },
+    );
+  let cpId: number | null = null;
+  if (o.resumeFile) {
+    const store = openStore(o.dbPath);
+    try {
+      cpId = findStoreCheckpoint(store, o.resumeFile);
+    } finally {
+      store.close();
+    }
+    if (cpId === null)
+      throw new WorkstationError(
+        'INVALID_ARGUMENT',
+        `--resume: the running service (pid ${live.pid}) forks only checkpoints its database knows; ${o.resumeFile} is not one of them: pass --in-process to start a run from that file here`,
+        { field: 'resume', path: o.resumeFile },
+      );
+  }
+  const r =
+    cpId !== null
+      ? await runInService(
+          live,
+          'runs.fork',
+          { checkpointId: cpId, overrides: o.config as unknown as Record<string, unknown>, name: o.name ?? o.config.name },
+          io,
+        )
+      : await runInService(live, 'runs.start', { config: o.config as unknown as Record<string, unknown> }, io);
+  if (r.detached) {
+    io.stderr(`detached: run ${r.run.id} keeps training in the service (\`workstation runs\` shows it)\n`);
+    return 0;
+  }
+  return printResult(io, json, { ...r, backend: r.run.backend, error: r.run.error });
 }
 
 const command: CommandSpec = {
@@ -60,8 +139,10 @@ const command: CommandSpec = {
     backend: { type: 'string', description: `tfjs backend: ${BACKENDS.join(' | ')}` },
     name: { type: 'string', description: 'run name (default: the config name)' },
     json: { type: 'boolean', description: 'print one JSON document at the end: {runId, status, epochs, lastCheckpoint, weightsSha256, backend}' },
+    'in-process': { type: 'boolean', description: 'train in this process even when a service (the app, serve) runs on the data directory' },
     ...DB_FLAG,
     ...DATA_DIR_FLAG,
+    ...WATCH_FLAGS,
   },
   async run(args, io) {
     const configFile = path.resolve(io.cwd, str(args, 'config') as string);
@@ -93,6 +174,10 @@ const command: CommandSpec = {
     const out = str(args, 'out');
     const checkpointDir = out !== undefined ? path.resolve(io.cwd, out) : undefined;
 
+    const dbPath = resolveDbPath(args, io);
+    const live = bool(args, 'in-process') ? null : liveServiceFor(resolveDataDir(args, io), dbPath);
+    if (live) return trainInService(live, { dbPath, config, name, resumeFile, checkpointDir }, io, bool(args, 'json'));
+
     const service = await openCliService(args, io);
     let runId: number | null = null;
     const stopProgress = printProgress(service, io, () => runId);
@@ -108,7 +193,7 @@ const command: CommandSpec = {
       }
     };
     try {
-      const cpId = resumeFile ? findStoreCheckpoint(service, resumeFile) : null;
+      const cpId = resumeFile ? findStoreCheckpoint(service.store, resumeFile) : null;
       const run =
         cpId !== null
           ? service.runs.fork(cpId, config as unknown as Record<string, unknown>, name ?? config.name, { checkpointDir })
@@ -133,27 +218,14 @@ const command: CommandSpec = {
       await service.close();
     }
     const { run, result, backend, error } = outcome;
-    if (bool(args, 'json')) {
-      io.stdout(
-        JSON.stringify({
-          runId: run.id,
-          name: run.name,
-          status: run.status,
-          parentRunId: run.parentRunId,
-          epochs: result?.epochs ?? [],
-          lastCheckpoint: result?.lastCheckpoint ?? null,
-          weightsSha256: result?.weightsSha256 ?? null,
-          backend: backend?.name ?? null,
-          error,
-        }) + '\n',
-      );
-    } else {
-      io.stdout(`run ${run.id} (${run.name}) ${run.status}${error ? `: ${error}` : ''}\n`);
-      if (result) io.stdout(`last checkpoint: ${result.lastCheckpoint ?? '-'}\nweights sha256: ${result.weightsSha256}\nbackend: ${backend?.name ?? '-'}\n`);
-    }
-    if (run.status === 'completed') return 0;
-    if (run.status === 'stopped') return 130;
-    return 1;
+    return printResult(io, bool(args, 'json'), {
+      run,
+      epochs: result?.epochs ?? [],
+      lastCheckpoint: result?.lastCheckpoint ?? null,
+      weightsSha256: result?.weightsSha256 ?? null,
+      backend: backend?.name ?? null,
+      error,
+    });
   },
 };
 

@@ -13,6 +13,13 @@ export function createCheckpointHandlers(ctx: HandlerContext): Handlers {
     'checkpoints.delete': ({ checkpointId, deleteFile }) => {
       const cp = store.checkpoints.get(checkpointId);
       if (!cp) throw new WorkstationError('NOT_FOUND', `checkpoint ${checkpointId} not found`, { field: 'checkpointId' });
+      const needs = store.checkpoints.dependents(checkpointId);
+      if (needs.length)
+        throw new WorkstationError(
+          'INVALID_STATE',
+          `checkpoint ${checkpointId} is needed by ${needs.map((r) => `run ${r.id} (${r.name}, ${r.status})`).join(', ')}, which starts from it: delete it once that run has started and finished, or stop that run first`,
+          { field: 'checkpointId', path: cp.path },
+        );
       store.checkpoints.delete(checkpointId);
       if (deleteFile) {
         try {

@@ -31,6 +31,16 @@ export function createRunHandlers(ctx: HandlerContext): Handlers {
     'runs.delete': ({ runId, deleteFiles }) => {
       mustGet(runId);
       if (runs.isBusy(runId)) throw new WorkstationError('INVALID_STATE', `run ${runId} is queued or training; stop it before deleting`, { field: 'runId' });
+      // a queued or training child starts from one of this run's checkpoints: deleting would pull it from under it
+      for (const cp of store.checkpoints.list(runId)) {
+        const needs = store.checkpoints.dependents(cp.id);
+        if (needs.length)
+          throw new WorkstationError(
+            'INVALID_STATE',
+            `run ${runId} cannot be deleted now: its checkpoint ${path.basename(cp.path)} is needed by ${needs.map((r) => `run ${r.id} (${r.name}, ${r.status})`).join(', ')}; delete it once that run has started from it and finished, or stop it first`,
+            { field: 'runId', path: cp.path },
+          );
+      }
       const res = store.runs.delete(runId);
       let deletedFiles = 0;
       if (deleteFiles) {
