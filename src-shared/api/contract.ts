@@ -54,6 +54,14 @@ export const COMMANDS = {
     result: z.object({ deletedRuns: z.number().int(), deletedFiles: z.number().int() }),
   },
   'checkpoints.list': { params: z.strictObject({ runId: RunIdSchema }), result: z.array(CheckpointInfoSchema) },
+  /**
+   * what a fork from the checkpoint starts from: the run's config with the augmentation in effect
+   * when the checkpoint was written (live changes included), and the runs that still need it
+   */
+  'checkpoints.settings': {
+    params: z.strictObject({ checkpointId: z.number().int() }),
+    result: z.object({ config: z.record(z.string(), z.unknown()), dependents: z.array(RunSummarySchema) }),
+  },
   'checkpoints.delete': {
     params: z.strictObject({ checkpointId: z.number().int(), deleteFile: z.boolean() }),
     result: z.object({ deleted: z.boolean() }),

@@ -1,6 +1,7 @@
-// checkpoints.* commands: list a run's checkpoints, delete one (its file only when asked).
+// checkpoints.* commands: list a run's checkpoints, the settings a fork from one starts from, delete one (its file only when asked; never one a queued or running child needs).
 import fs from 'node:fs';
 import { WorkstationError } from '../../../src-shared/errors';
+import { configAtCheckpoint } from '../effective-config';
 import type { HandlerContext, Handlers } from './types';
 
 export function createCheckpointHandlers(ctx: HandlerContext): Handlers {
@@ -9,6 +10,13 @@ export function createCheckpointHandlers(ctx: HandlerContext): Handlers {
     'checkpoints.list': ({ runId }) => {
       if (!store.runs.get(runId)) throw new WorkstationError('NOT_FOUND', `run ${runId} not found`, { field: 'runId' });
       return store.checkpoints.list(runId);
+    },
+    'checkpoints.settings': ({ checkpointId }) => {
+      const cp = store.checkpoints.get(checkpointId);
+      if (!cp) throw new WorkstationError('NOT_FOUND', `checkpoint ${checkpointId} not found`, { field: 'checkpointId' });
+      if (!cp.exists)
+        throw new WorkstationError('NOT_FOUND', `checkpoint ${checkpointId} file was removed (${cp.path})`, { field: 'checkpointId', path: cp.path });
+      return { config: configAtCheckpoint(store, cp).config as unknown as Record<string, unknown>, dependents: store.checkpoints.dependents(checkpointId) };
     },
     'checkpoints.delete': ({ checkpointId, deleteFile }) => {
       const cp = store.checkpoints.get(checkpointId);
