@@ -21,6 +21,13 @@ export function effectiveConfig(store: Store, runId: number): Readonly<RunConfig
   return augment === base.augment ? base : resolveRunConfig([base, { augment }]);
 }
 
+/** Every live change recorded for the run, with the global step it applied from (a restart from scratch replays them). */
+export function recordedChanges(store: Store, runId: number): { globalStep: number; patch: AugmentPatch }[] {
+  return augmentEvents(store, runId)
+    .filter((ev) => ev.globalStep !== null)
+    .map((ev) => ({ globalStep: ev.globalStep as number, patch: ev.data.patch as AugmentPatch }));
+}
+
 export interface CheckpointSettings {
   /** the run's config with the augmentation in effect at the checkpoint */
   config: Readonly<RunConfig>;

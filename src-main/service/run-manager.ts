@@ -4,6 +4,7 @@
 // how waiting runs start (run-queue.ts), the slot what only the live process knows
 // (active-run.ts), the recorder turns trainer events into rows and events (run-recorder.ts), and
 // train-run.ts trains one run to its end.
+import os from 'node:os';
 import path from 'node:path';
 import type { RunSummary, ServiceState } from '../../src-shared/api/schemas';
 import { applyAugmentPatch, type AugmentPatch } from '../../src-shared/config/augment';
@@ -15,7 +16,7 @@ import type { AppPaths } from '../common/paths';
 import type { Store } from '../store/index';
 import { ActiveRun } from './active-run';
 import { defaultCheckpointDir } from './checkpoint-dirs';
-import { configAtCheckpoint, effectiveConfig } from './effective-config';
+import { configAtCheckpoint, effectiveConfig, recordedChanges } from './effective-config';
 import type { Faults } from './fault-injection';
 import { createRunQueue, type Launch } from './run-queue';
 import { createRunRecorder, type Emit, type LogFn } from './run-recorder';
@@ -117,6 +118,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   function launch(l: Launch): void {
     const a = new ActiveRun(l.runId, l.config ?? effectiveConfig(store, l.runId));
     active = a;
+    // this process owns the run from now on: a run never reads 'running' without a live owner
+    store.runs.claim(l.runId, { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() });
     setStatus(l.runId, 'running', { error: null });
     a.done = trainRun(a, l, { store, paths, recorder, log, addDatasetRoot: deps.addDatasetRoot, rates, faults: deps.faults })
       .then((o) => {
@@ -257,11 +260,16 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
             config: at.config,
             augmentChanges: at.laterChanges,
           });
-        } else if (run.parentCheckpointId !== null) {
-          const pcp = store.checkpoints.get(run.parentCheckpointId);
-          if (!pcp || !pcp.exists)
-            throw new WorkstationError('NOT_FOUND', `run ${runId} has no checkpoint of its own and its parent checkpoint is gone`, { field: 'runId' });
-          Object.assign(l, { resumeFrom: pcp.path, resumeMode: 'fork' });
+        } else {
+          // From the start again (or from the parent's checkpoint): the run's own config, and its
+          // recorded live changes re-applied at their steps, not from the first step.
+          Object.assign(l, { config: resolveRunConfig([store.runs.config(runId)]), augmentChanges: recordedChanges(store, runId) });
+          if (run.parentCheckpointId !== null) {
+            const pcp = store.checkpoints.get(run.parentCheckpointId);
+            if (!pcp || !pcp.exists)
+              throw new WorkstationError('NOT_FOUND', `run ${runId} has no checkpoint of its own and its parent checkpoint is gone`, { field: 'runId' });
+            Object.assign(l, { resumeFrom: pcp.path, resumeMode: 'fork' });
+          }
         }
         addEvent(
           runId,

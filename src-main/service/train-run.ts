@@ -53,7 +53,6 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
   }, HEARTBEAT_MS);
   heartbeat.unref();
   try {
-    store.runs.claim(runId, { pid, host: os.hostname(), startedAt: new Date().toISOString() });
     const root = a.config.data.root ?? (await ensureDemoDataset(paths.demoDatasetDir));
     deps.addDatasetRoot(root);
     a.source = await createBatchSource({
