@@ -30,11 +30,15 @@ export function electronAvailability(o) {
  * @returns {{ path: string | null, why: string, installer: string | null }}
  */
 export function electronBinary(root, env) {
+  const pkg = path.join(root, 'node_modules', 'electron');
   if (env.ELECTRON_OVERRIDE_DIST_PATH) {
-    const p = path.join(env.ELECTRON_OVERRIDE_DIST_PATH, 'electron');
+    // the folder electron's own package then runs its binary from (node_modules/electron/index.js):
+    // the executable named in path.txt, or `electron` before any download wrote one
+    const pathTxt = path.join(pkg, 'path.txt');
+    const name = fs.existsSync(pathTxt) ? fs.readFileSync(pathTxt, 'utf8').trim() || 'electron' : 'electron';
+    const p = path.join(env.ELECTRON_OVERRIDE_DIST_PATH, name);
     return fs.existsSync(p) ? { path: p, why: '', installer: null } : { path: null, why: `ELECTRON_OVERRIDE_DIST_PATH has no ${p}`, installer: null };
   }
-  const pkg = path.join(root, 'node_modules', 'electron');
   if (!fs.existsSync(path.join(pkg, 'package.json'))) return { path: null, why: 'the electron package is not installed: run npm ci', installer: null };
   const installer = fs.existsSync(path.join(pkg, 'install.js')) ? path.join(pkg, 'install.js') : null;
   const pathTxt = path.join(pkg, 'path.txt');

@@ -14,9 +14,20 @@ export interface JpegCropAddon {
 }
 
 let addon: JpegCropAddon | null | undefined;
+let addonFile: string | null = null;
 
+/** The addon file loadJpegAddon loads: out/native/jpeg_crop.node unless setJpegAddonPath chose another. */
 export function nativeAddonPath(): string {
-  return path.join(packageRoot(), 'out', 'native', 'jpeg_crop.node');
+  return addonFile ?? path.join(packageRoot(), 'out', 'native', 'jpeg_crop.node');
+}
+
+/**
+ * Points the loader at another addon file (null: back to the built one) and forgets what it had
+ * loaded, so a missing or unloadable addon, and the sharp fallback, can be had on purpose.
+ */
+export function setJpegAddonPath(file: string | null): void {
+  addonFile = file;
+  addon = undefined;
 }
 
 /** The addon, or null when it was not built or cannot load here. */

@@ -1,7 +1,10 @@
 // Geometric transforms on real JPEGs (incl. grayscale and EXIF-rotated samples): torchvision's
 // RandomResizedCrop draws, flip, the validation transform, colour conversion to 3-channel sRGB,
-// and the shrink-on-load path against the extract-then-resize reference.
+// and the shrink-on-load path against the extract-then-resize reference. The sharp path is tested
+// everywhere; the native addon (out/native, optional) whenever it loads here, and the loader,
+// pointed at a missing or broken addon, falls back to sharp byte for byte.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +19,7 @@ import {
   valGeometry,
   type ImagePixels,
 } from '../../src-main/data/transform';
-import { loadJpegAddon, readJpegHeader } from '../../src-main/data/jpeg-native';
+import { loadJpegAddon, nativeAddonPath, readJpegHeader, setJpegAddonPath } from '../../src-main/data/jpeg-native';
 import { SAMPLES_DIR, sampleFiles, tempDir } from '../helpers/samples';
 
 const AIREDALE = path.join(SAMPLES_DIR, 'n02096051_Airedale.JPEG'); // grayscale
@@ -42,6 +45,36 @@ function mirror(img: ImagePixels): Uint8Array {
   for (let y = 0; y < img.height; y++)
     for (let x = 0; x < img.width; x++) for (let c = 0; c < 3; c++) out[(y * img.width + x) * 3 + c] = img.data[(y * img.width + (img.width - 1 - x)) * 3 + c];
   return out;
+}
+
+/**
+ * A fast path keeps the drawn crop box: per image close to the extract-then-resize reference,
+ * on average under `limit` and well under the distance to a box shifted by 10 % of its width.
+ */
+async function expectKeepsCropBox(fastPath: { native: true } | { native: false; shrinkOnLoad: true }, limit: number): Promise<void> {
+  const files = sampleFiles().filter((_, i) => i % 40 === 0);
+  let same = 0;
+  let shifted = 0;
+  let n = 0;
+  for (const [i, f] of files.entries()) {
+    const buf = fs.readFileSync(f);
+    const s = await orientedSize(buf);
+    const draw = drawTrainTransform(s.width, s.height, DEFAULTS, createRng(11, i));
+    const fast = await applyTrainTransform(buf, draw, 96, { ...fastPath, sourceSize: s });
+    const exact = await applyTrainTransform(buf, draw, 96, { fast: false });
+    const dx = Math.max(2, Math.round(draw.crop.width * 0.1));
+    const moved = { ...draw.crop, x: draw.crop.x + dx <= s.width - draw.crop.width ? draw.crop.x + dx : draw.crop.x - dx };
+    if (moved.x < 0) continue;
+    const other = await applyTrainTransform(buf, { crop: moved, flip: draw.flip }, 96, { fast: false });
+    const m = mad(fast.data, exact.data);
+    expect(m).toBeLessThan(16); // per image: sub-pixel alignment and resampling details only
+    same += m;
+    shifted += mad(fast.data, other.data);
+    n++;
+  }
+  expect(n).toBeGreaterThan(15);
+  expect(same / n).toBeLessThan(limit);
+  expect(same / n).toBeLessThan(shifted / n / 2);
 }
 
 describe('drawRandomResizedCrop (torchvision get_params)', () => {
@@ -150,65 +183,21 @@ describe('applyTrainTransform', () => {
     expect(Buffer.from(whole.data).equals(plain)).toBe(true);
     const wholeExact = await applyTrainTransform(TENCH, { crop: { x: 0, y: 0, width: 500, height: 375 }, flip: false }, 56, { fast: false });
     expect(mad(wholeExact.data, plain)).toBeLessThan(3);
-    const wholeNative = await applyTrainTransform(TENCH, { crop: { x: 0, y: 0, width: 500, height: 375 }, flip: false }, 56);
-    expect(mad(wholeNative.data, plain)).toBeLessThan(3);
   });
 
-  it('the native and sharp shrink-on-load paths keep the crop box: close to extract-then-resize, far from a shifted box', async () => {
-    const files = sampleFiles().filter((_, i) => i % 40 === 0);
-    for (const [path_, limit] of [
-      [{ native: true }, 4],
-      [{ native: false, shrinkOnLoad: true }, 6],
-    ] as const) {
-      let same = 0;
-      let shifted = 0;
-      let n = 0;
-      for (const [i, f] of files.entries()) {
-        const buf = fs.readFileSync(f);
-        const s = await orientedSize(buf);
-        const draw = drawTrainTransform(s.width, s.height, DEFAULTS, createRng(11, i));
-        const fast = await applyTrainTransform(buf, draw, 96, { ...path_, sourceSize: s });
-        const exact = await applyTrainTransform(buf, draw, 96, { fast: false });
-        const dx = Math.max(2, Math.round(draw.crop.width * 0.1));
-        const moved = { ...draw.crop, x: draw.crop.x + dx <= s.width - draw.crop.width ? draw.crop.x + dx : draw.crop.x - dx };
-        if (moved.x < 0) continue;
-        const other = await applyTrainTransform(buf, { crop: moved, flip: draw.flip }, 96, { fast: false });
-        const m = mad(fast.data, exact.data);
-        expect(m).toBeLessThan(16); // per image: sub-pixel alignment and resampling details only
-        same += m;
-        shifted += mad(fast.data, other.data);
-        n++;
-      }
-      expect(n).toBeGreaterThan(15);
-      expect(same / n).toBeLessThan(limit);
-      expect(same / n).toBeLessThan(shifted / n / 2);
-    }
+  it('the sharp shrink-on-load path keeps the crop box: close to extract-then-resize, far from a shifted box', async () => {
+    await expectKeepsCropBox({ native: false, shrinkOnLoad: true }, 6);
   });
 
-  it('uses the native addon built with the project for JPEGs, and sharp for EXIF-rotated files', async () => {
-    expect(loadJpegAddon()).not.toBeNull();
-    // header parse without decoding: same sizes as sharp for every sample
+  it('reads JPEG size, components and EXIF orientation from the header, without decoding', async () => {
     for (const f of sampleFiles().filter((_, i) => i % 25 === 0)) {
       const h = readJpegHeader(fs.readFileSync(f))!;
       const m = await sharp(f).metadata();
       expect([h.width, h.height, h.components]).toEqual([m.width, m.height, m.channels]);
     }
     expect(readJpegHeader(fs.readFileSync(CAN_OPENER))!.orientation).toBe(6);
+    expect(readJpegHeader(fs.readFileSync(TENCH))!.orientation).toBe(1);
     expect(readJpegHeader(Buffer.from('not a jpeg'))).toBeNull();
-    // the addon writes into a caller's buffer at an offset, mirrored on request
-    const addon = loadJpegAddon()!;
-    const out = new Uint8Array(2 * 32 * 32 * 3);
-    expect(addon.decodeCropResize(fs.readFileSync(TENCH), 10, 20, 300, 200, 32, false, out, 32 * 32 * 3)).toBe(0);
-    const viaApi = await applyTrainTransform(TENCH, { crop: { x: 10, y: 20, width: 300, height: 200 }, flip: true }, 32);
-    expect(Buffer.from(viaApi.data).equals(Buffer.from(mirror({ data: out.subarray(32 * 32 * 3), width: 32, height: 32 })))).toBe(true);
-    expect(out.subarray(0, 32 * 32 * 3).every((v) => v === 0)).toBe(true);
-    // EXIF orientation 6 is not the addon's job: it declines, the sharp path answers
-    expect(addon.decodeCropResize(fs.readFileSync(CAN_OPENER), 0, 0, 100, 100, 32, false, out, 0)).toBe(1);
-    // a truncated JPEG is refused on the native path too (libjpeg alone would pad it with grey)
-    const real = fs.readFileSync(TENCH);
-    await expect(applyTrainTransform(real.subarray(0, real.length >> 1), { crop: { x: 0, y: 0, width: 100, height: 100 }, flip: false }, 32)).rejects.toThrow(
-      /truncated/,
-    );
   });
 
   it('rejects files that are not decodable images', async () => {
@@ -235,13 +224,104 @@ describe('validation transform', () => {
     expect([cc.width, cc.height, cc.data.length]).toEqual([64, 64, 64 * 64 * 3]);
     const ref = await sharp(TENCH).resize(106, 80, { fit: 'fill', kernel: 'linear' }).extract({ left: 21, top: 8, width: 64, height: 64 }).raw().toBuffer();
     expect(Buffer.from(cc.data).equals(ref)).toBe(true);
-    // the native path maps the same resize + centre crop back to a source box
+    const sharpPlain = await applyValTransform(TENCH, { mode: 'resize', resize: 256, size: 48 }, undefined, { native: false });
+    expect(Buffer.from(sharpPlain.data).equals(await sharp(TENCH).resize(48, 48, { fit: 'fill', kernel: 'linear' }).raw().toBuffer())).toBe(true);
+    const plain = await applyValTransform(CAN_OPENER, { mode: 'resize', resize: 256, size: 48 });
+    expect([plain.width, plain.height]).toEqual([48, 48]);
+  });
+});
+
+/** The default path (native first) gives exactly what the sharp path gives: what happens without the addon. */
+async function expectDefaultIsSharp(): Promise<void> {
+  const draws = [
+    { crop: { x: 10, y: 20, width: 300, height: 200 }, flip: true },
+    { crop: { x: 0, y: 0, width: 500, height: 375 }, flip: false },
+  ];
+  for (const draw of draws) {
+    const viaDefault = await applyTrainTransform(TENCH, draw, 32);
+    const viaSharp = await applyTrainTransform(TENCH, draw, 32, { native: false });
+    expect(Buffer.from(viaDefault.data).equals(Buffer.from(viaSharp.data))).toBe(true);
+  }
+  for (const o of [
+    { mode: 'resize-center-crop', resize: 80, size: 64 },
+    { mode: 'resize', resize: 256, size: 48 },
+  ] as const) {
+    const viaDefault = await applyValTransform(TENCH, o);
+    const viaSharp = await applyValTransform(TENCH, o, undefined, { native: false });
+    expect(Buffer.from(viaDefault.data).equals(Buffer.from(viaSharp.data))).toBe(true);
+  }
+}
+
+describe('native JPEG fast path (out/native/jpeg_crop.node: tested whenever it loads here)', () => {
+  it('the loader loads the addon the build made (and finds none when none was built)', () => {
+    const built = nativeAddonPath();
+    if (!fs.existsSync(built)) {
+      // no compiler or libjpeg headers at build time: sharp alone, by design
+      expect(loadJpegAddon()).toBeNull();
+      return;
+    }
+    // a built addon that does not load is a broken build, not a machine without the fast path
+    expect(() => createRequire(path.join(__dirname, '../../package.json'))(built)).not.toThrow();
+    expect(loadJpegAddon()).not.toBeNull();
+  });
+
+  it('falls back to sharp, byte for byte, when the loader is pointed at a missing or an unloadable addon', async () => {
+    const dir = tempDir('ws-addon-');
+    const broken = path.join(dir, 'jpeg_crop.node');
+    fs.writeFileSync(broken, 'not a shared library');
+    try {
+      for (const file of [path.join(dir, 'missing', 'jpeg_crop.node'), broken]) {
+        setJpegAddonPath(file);
+        expect(nativeAddonPath()).toBe(file);
+        expect(loadJpegAddon()).toBeNull();
+        await expectDefaultIsSharp();
+        // the general path still handles what the addon would decline
+        const rotated = await applyTrainTransform(CAN_OPENER, { crop: { x: 0, y: 0, width: 100, height: 100 }, flip: false }, 32);
+        expect(rotated.data.length).toBe(32 * 32 * 3);
+      }
+    } finally {
+      setJpegAddonPath(null);
+    }
+    expect(nativeAddonPath()).toBe(path.join(path.resolve(__dirname, '../..'), 'out', 'native', 'jpeg_crop.node'));
+  });
+
+  it('decodes crops into a caller buffer at an offset, mirrored on request; declines EXIF-rotated files; refuses truncated ones', async () => {
+    const addon = loadJpegAddon();
+    if (!addon) return expectDefaultIsSharp(); // not built here: the default path is the sharp path
+    const out = new Uint8Array(2 * 32 * 32 * 3);
+    expect(addon.decodeCropResize(fs.readFileSync(TENCH), 10, 20, 300, 200, 32, false, out, 32 * 32 * 3)).toBe(0);
+    // the transform API uses it: same pixels (mirrored by the addon when the draw flips)
+    const viaApi = await applyTrainTransform(TENCH, { crop: { x: 10, y: 20, width: 300, height: 200 }, flip: true }, 32);
+    expect(Buffer.from(viaApi.data).equals(Buffer.from(mirror({ data: out.subarray(32 * 32 * 3), width: 32, height: 32 })))).toBe(true);
+    expect(out.subarray(0, 32 * 32 * 3).every((v) => v === 0)).toBe(true);
+    // EXIF orientation 6 is not the addon's job: it declines, the sharp path answers
+    expect(addon.decodeCropResize(fs.readFileSync(CAN_OPENER), 0, 0, 100, 100, 32, false, out, 0)).toBe(1);
+    const box = { crop: { x: 20, y: 150, width: 200, height: 180 }, flip: false };
+    const rotated = await applyTrainTransform(CAN_OPENER, box, 48);
+    expect(Buffer.from(rotated.data).equals(Buffer.from((await applyTrainTransform(CAN_OPENER, box, 48, { native: false })).data))).toBe(true);
+    // a truncated JPEG is refused on the native path too (libjpeg alone would pad it with grey)
+    const real = fs.readFileSync(TENCH);
+    await expect(applyTrainTransform(real.subarray(0, real.length >> 1), { crop: { x: 0, y: 0, width: 100, height: 100 }, flip: false }, 32)).rejects.toThrow(
+      /truncated/,
+    );
+  });
+
+  it('keeps the crop box: close to extract-then-resize, far from a shifted box; a whole-image crop is a bilinear resize', async () => {
+    if (!loadJpegAddon()) return expectDefaultIsSharp();
+    await expectKeepsCropBox({ native: true }, 4);
+    const plain = await sharp(TENCH).resize(56, 56, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+    const whole = await applyTrainTransform(TENCH, { crop: { x: 0, y: 0, width: 500, height: 375 }, flip: false }, 56);
+    expect(mad(whole.data, plain)).toBeLessThan(3);
+    expect(Buffer.from(whole.data).equals(plain)).toBe(false); // the addon's own resampling, not sharp's
+  });
+
+  it('maps the validation resize + centre crop back to a source box, close to the sharp result', async () => {
+    if (!loadJpegAddon()) return expectDefaultIsSharp();
+    const cc = await applyValTransform(TENCH, { mode: 'resize-center-crop', resize: 80, size: 64 }, undefined, { native: false });
     const nat = await applyValTransform(TENCH, { mode: 'resize-center-crop', resize: 80, size: 64 });
     expect(mad(nat.data, cc.data)).toBeLessThan(4);
     const natPlain = await applyValTransform(TENCH, { mode: 'resize', resize: 256, size: 48 });
     const sharpPlain = await applyValTransform(TENCH, { mode: 'resize', resize: 256, size: 48 }, undefined, { native: false });
     expect(mad(natPlain.data, sharpPlain.data)).toBeLessThan(4);
-    const plain = await applyValTransform(CAN_OPENER, { mode: 'resize', resize: 256, size: 48 });
-    expect([plain.width, plain.height]).toEqual([48, 48]);
   });
 });

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // End to end: the real renderer in Debian's Chromium against a real `workstation serve` (real
-// service, SQLite, tfjs CPU training of a tiny ResNet-50 on the demo dataset). Walks the main
-// user path and keeps screenshots of the main screens in docs/screenshots/.
+// service, SQLite, tfjs CPU training of a tiny ResNet-50 on the demo dataset: the form asks for
+// the `cpu` backend, so the run is the same whether tfjs-node is installed or not). Walks the
+// main user path and keeps screenshots of the main screens in docs/screenshots/.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +95,10 @@ describe('workstation in a browser (serve + Chromium)', () => {
     // enough steps that the run is still training when the test pauses it
     await page.getByTestId('input-max-steps').fill('30');
     await page.getByTestId('input-name').fill('e2e-parent');
+    // the pure-JS backend, asked for: the form's default (auto) would pick tfjs-node where it is
+    // installed; the fork below inherits it
+    await page.getByTestId('input-backend').selectOption('cpu');
+    expect(await page.getByTestId('input-backend').inputValue()).toBe('cpu');
     expect(await page.getByTestId('error-train.epochs').count()).toBe(0);
     await page.getByTestId('btn-start-run').click();
 
@@ -324,4 +329,167 @@ describe('workstation in a browser (serve + Chromium)', () => {
     await page.getByTestId('banner-disconnected').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('connection-state').getAttribute('data-state')).not.toBe('open');
   });
+
+  it(
+    'checkpoints mid-epoch: the dashboard shows the newest, a fork keeps a live augmentation change, resumes and a crash read as sentences and are marked',
+    { timeout: 600_000 },
+    async () => {
+      // its own service (the test before stopped the shared one), driven through the API for the
+      // run and through the page for what the user sees
+      const { connectWs } = await import('../../src-main/common/ws-client');
+      const dir = tempDir('ws-e2e-midepoch-');
+      const own = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir: path.join(dir, 'data') });
+      const u = new URL(own.url);
+      const link = await connectWs({ host: u.hostname, port: Number(u.port), token: u.searchParams.get('token') ?? '' });
+      // the service started after the crash below
+      let again: Serve | undefined;
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const tab = await context.newPage();
+      tab.on('pageerror', (e) => console.error('[page error]', e.message));
+      try {
+        const until = async (what: string, ok: () => Promise<boolean>, timeout = T): Promise<void> => {
+          const end = Date.now() + timeout;
+          while (!(await ok())) {
+            if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${own.output().slice(-3000)}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        const status = async (runId: number) => (await link.call('runs.get', { runId })).run.status;
+
+        // a tiny CPU run, a mid-epoch checkpoint every 2 steps of a 30-step epoch; it is paused at the
+        // first mid-epoch checkpoint past `pauseAfter`, so the epoch (and its epoch checkpoint) never ends
+        let runId = 0;
+        let pauseAfter: number | null = 0;
+        const midEpoch: { globalStep: number | null; stepInEpoch: number | null }[] = [];
+        link.on('checkpoint.saved', (c) => {
+          if (c.runId !== runId || c.kind !== 'mid-epoch') return;
+          midEpoch.push(c);
+          if (pauseAfter !== null && (c.globalStep ?? 0) > pauseAfter) {
+            pauseAfter = null;
+            void link.call('runs.pause', { runId }).catch((e: Error) => console.error('[pause]', e.message));
+          }
+        });
+        const run = await link.call('runs.start', {
+          config: {
+            name: 'e2e-mid-epoch',
+            seed: 3,
+            backend: 'cpu',
+            model: { numClasses: 10, widthMultiplier: 0.03125 },
+            data: { root: null, trainSize: 32, valSize: 32, valResize: 36, maxStepsPerEpoch: 30, maxValSteps: 1, workers: 1 },
+            train: { epochs: 1, batchSize: 8, logEverySteps: 1 },
+            optimizer: { lr: 0.01 },
+            schedule: { policy: 'constant' },
+            checkpoint: { everySteps: 2, keepLast: 2 },
+          },
+        });
+        runId = run.id;
+        await until('the first mid-epoch checkpoint and the pause', async () => midEpoch.length > 0 && (await status(runId)) === 'paused');
+
+        // a live change while paused; the next mid-epoch checkpoint holds it, and the run pauses there
+        const { effectiveFromStep } = await link.call('runs.updateAugment', { runId, patch: { colorJitter: { brightness: 0.9, p: 1 } } });
+        pauseAfter = effectiveFromStep;
+        await link.call('runs.resume', { runId });
+        await until('a mid-epoch checkpoint after the change', async () => pauseAfter === null && (await status(runId)) === 'paused');
+        const after = midEpoch.filter((c) => (c.globalStep ?? 0) > effectiveFromStep);
+        expect(after.length).toBeGreaterThan(0);
+
+        // --- dashboard: the newest checkpoint is mid-epoch, with its step in the epoch and its age ---
+        await tab.goto(`${own.url}#/dashboard/${runId}`);
+        const newest = tab.getByTestId('newest-checkpoint');
+        await tab.waitForFunction(() => document.querySelector('[data-testid=newest-checkpoint]')?.getAttribute('data-kind') === 'mid-epoch', null, {
+          timeout: 60_000,
+        });
+        expect(await newest.textContent()).toMatch(/mid-epoch\s+epoch 1 · step \d+\/30\s+(just now|\d+ min ago)/);
+
+        // --- checkpoints: mid-epoch rows say so; the fork form shows the augmentation in effect there ---
+        await tab.getByTestId('nav-checkpoints').click();
+        const midRow = tab.locator('[data-testid=checkpoint-row][data-kind=mid-epoch]:not(.gone)').last();
+        await midRow.waitFor({ timeout: 60_000 });
+        expect(await midRow.getByTestId('checkpoint-where').textContent()).toMatch(/^epoch 1 · step \d+\/30$/);
+        expect(await midRow.textContent()).toContain('mid-epoch');
+        await midRow.getByTestId('btn-resume-checkpoint').click();
+        const inEffect = tab.getByTestId('fork-augment');
+        await inEffect.waitFor({ timeout: 30_000 });
+        const effectText = (await inEffect.textContent()) ?? '';
+        expect(effectText).toMatch(/Colour jitter in effect at this checkpoint: brightness 0\.9, contrast 0\.2, saturation 0\.2, hue 0\.05, p 1\b/);
+        expect(await tab.getByTestId('fork-live-changes').textContent()).toMatch(/colorJitter\.brightness: 0\.2 → 0\.9.*colorJitter\.p: 0\.5 → 1/s);
+        await tab.screenshot({ path: path.join(SCREENSHOTS, 'checkpoints-mid-epoch.png') });
+
+        // the child starts from that checkpoint; it waits (the paused parent holds the trainer), so the
+        // checkpoint is needed by it
+        await tab.getByTestId('fork-name').fill('e2e-mid-child');
+        // long enough to be still training when the service is killed below
+        await tab.getByTestId('fork-epochs').fill('3');
+        let childCheckpointed = false;
+        link.on('checkpoint.saved', (c) => (childCheckpointed ||= c.runId !== runId && c.kind === 'mid-epoch'));
+        await tab.getByTestId('fork-submit').click();
+        await tab.waitForFunction((pid) => {
+          const m = document.querySelector('[data-testid=dashboard-title]')?.textContent?.match(/#(\d+)/);
+          return m !== null && m !== undefined && Number(m[1]) !== pid;
+        }, runId);
+        const childId = Number(((await tab.getByTestId('dashboard-title').textContent()) ?? '').match(/#(\d+)/)?.[1]);
+        const forkText = tab.locator('[data-testid=run-events] [data-kind=fork] [data-testid=event-text]');
+        await forkText.waitFor();
+        expect(await forkText.textContent()).toMatch(new RegExp(`^from #${runId} at epoch 1 step \\d+: `));
+        await tab.getByTestId('nav-checkpoints').click();
+        await tab.getByTestId('run-picker').selectOption(String(runId));
+        await tab.getByTestId('checkpoint-dependents').waitFor({ timeout: 30_000 });
+        expect(await tab.getByTestId('checkpoint-dependents').textContent()).toMatch(new RegExp(`needed by\\s*run ${childId}\\b`));
+
+        // --- stop the parent, then resume it by hand: the resume reads as a sentence and is marked ---
+        await tab.evaluate((id) => (location.hash = `#/dashboard/${id}`), runId);
+        await tab.getByTestId('btn-stop').click();
+        await tab.waitForFunction(
+          () => document.querySelector('[data-testid=view-dashboard] header [data-testid=run-status]')?.textContent?.trim() === 'stopped',
+          null,
+          {
+            timeout: T,
+          },
+        );
+        await tab.getByTestId('btn-resume').click();
+        // (newest first; the in-place resume after the live change is further down)
+        const fromCheckpoint = tab
+          .locator('[data-testid=run-events] [data-kind=resume] [data-testid=event-text]')
+          .filter({ hasText: /^Resumed from the mid-epoch checkpoint at epoch 1 step \d+ \(it was stopped\)$/ });
+        await fromCheckpoint.waitFor({ timeout: 30_000 });
+        await tab.waitForFunction(() => Number(document.querySelector('[data-testid=chart-loss]')?.getAttribute('data-markers')) >= 1, null, {
+          timeout: 30_000,
+        });
+
+        // --- a crash: the service is killed once the child has a mid-epoch checkpoint of its own; the
+        // next service finds it interrupted and resumes it by itself from that checkpoint ---------
+        await until('the child to write a mid-epoch checkpoint', async () => childCheckpointed);
+        const pid = own.proc.pid;
+        const exited = new Promise((r) => own.proc.once('exit', r));
+        own.proc.kill('SIGKILL');
+        await exited;
+        again = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir: path.join(dir, 'data') });
+        await tab.goto(`${again.url}#/dashboard/${childId}`);
+        const events = tab.getByTestId('run-events');
+        const interrupted = events.locator('[data-kind=interrupted] [data-testid=event-text]');
+        await interrupted.waitFor({ timeout: 60_000 });
+        expect(await interrupted.textContent()).toMatch(
+          new RegExp(`^Interrupted: the process training this run stopped .*\\bpid ${pid}, last heard of \\d\\d:\\d\\d:\\d\\d\\)$`),
+        );
+        await events
+          .locator('[data-kind=resume] [data-testid=event-text]')
+          .filter({ hasText: /^Resumed automatically after a crash from the mid-epoch checkpoint at epoch 1 step \d+$/ })
+          .waitFor({ timeout: 30_000 });
+        // both on the charts, and in the lineage panel's list
+        await tab.waitForFunction(() => Number(document.querySelector('[data-testid=chart-loss]')?.getAttribute('data-markers')) >= 2, null, {
+          timeout: 30_000,
+        });
+        const autoMarker = tab.locator('[data-testid=lineage-marker][data-kind=resume]').filter({ hasText: 'auto-resumed' });
+        await autoMarker.waitFor({ timeout: 30_000 });
+        expect(await autoMarker.textContent()).toContain(`run #${childId}`);
+        await tab.getByTestId('lineage-panel').scrollIntoViewIfNeeded();
+        await tab.screenshot({ path: path.join(SCREENSHOTS, 'auto-resumed.png') });
+      } finally {
+        link.close();
+        await context.close();
+        await own.stop();
+        await again?.stop();
+      }
+    },
+  );
 });

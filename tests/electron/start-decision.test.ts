@@ -1,5 +1,6 @@
 // `npm start`'s decisions (Electron or serve, what to build) on real temp folders.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildFlags, electronAvailability, electronBinary, fallbackMessage, parseStartArgs, staleTargets } from '../../scripts/start-decision.mjs';
@@ -17,6 +18,14 @@ function fakeRoot(binary: boolean): string {
     fs.writeFileSync(path.join(pkg, 'dist', 'electron'), '#!/bin/sh\n', { mode: 0o755 });
   }
   return root;
+}
+
+/** A folder holding a stand-in `name` executable (a shell script: it cannot open a window). */
+function standInDist(name = 'electron'): string {
+  const dist = tempDir('ws-electron-dist-');
+  fs.mkdirSync(path.dirname(path.join(dist, name)), { recursive: true });
+  fs.writeFileSync(path.join(dist, name), '#!/bin/sh\necho "stand-in electron $*"\n', { mode: 0o755 });
+  return dist;
 }
 
 function touch(file: string, mtime: Date): void {
@@ -81,6 +90,65 @@ describe('electronAvailability', () => {
       const msg = fallbackMessage(r.reasons);
       expect(msg).toMatch(/^Electron cannot start here: no DISPLAY .*; no Electron binary .*Starting headless serve mode instead/);
     }
+  });
+});
+
+describe("ELECTRON_OVERRIDE_DIST_PATH (electron's own override of where its binary lives)", () => {
+  it('launches the binary in that folder rather than falling back, even where nothing was downloaded', () => {
+    const dist = standInDist();
+    const root = fakeRoot(false);
+    fs.writeFileSync(path.join(root, 'node_modules/electron/install.js'), '');
+    expect(electronAvailability({ root, platform: 'linux', env: { DISPLAY: ':1', ELECTRON_OVERRIDE_DIST_PATH: dist } })).toEqual({
+      ok: true,
+      binary: path.join(dist, 'electron'),
+    });
+    // and in preference to a downloaded binary in node_modules/electron/dist
+    expect(electronBinary(fakeRoot(true), { ELECTRON_OVERRIDE_DIST_PATH: dist })).toEqual({ path: path.join(dist, 'electron'), why: '', installer: null });
+    // a display is still needed on Linux
+    const headless = electronAvailability({ root, platform: 'linux', env: { ELECTRON_OVERRIDE_DIST_PATH: dist } });
+    expect(headless).toEqual({ ok: false, reasons: [expect.stringMatching(/^no DISPLAY/)], download: null });
+  });
+
+  it('a folder without the binary falls back, names the path, and offers no download (a binary in node_modules does not count)', () => {
+    const empty = tempDir('ws-electron-empty-');
+    const root = fakeRoot(true);
+    fs.writeFileSync(path.join(root, 'node_modules/electron/install.js'), '');
+    expect(electronAvailability({ root, platform: 'linux', env: { DISPLAY: ':1', ELECTRON_OVERRIDE_DIST_PATH: empty } })).toEqual({
+      ok: false,
+      reasons: [`no Electron binary (ELECTRON_OVERRIDE_DIST_PATH has no ${path.join(empty, 'electron')})`],
+      download: null,
+    });
+  });
+
+  it("resolves the executable's name inside the folder the way electron's index.js does (path.txt)", () => {
+    // macOS downloads name the executable inside an app bundle
+    const root = fakeRoot(true);
+    const name = 'Electron.app/Contents/MacOS/Electron';
+    fs.writeFileSync(path.join(root, 'node_modules/electron/path.txt'), name);
+    const dist = standInDist(name);
+    expect(electronBinary(root, { ELECTRON_OVERRIDE_DIST_PATH: dist }).path).toBe(path.join(dist, name));
+    expect(electronBinary(root, { ELECTRON_OVERRIDE_DIST_PATH: standInDist() }).why).toMatch(/ELECTRON_OVERRIDE_DIST_PATH has no .*Electron\.app/);
+
+    // the installed electron package itself, asked under the same override, names the same file
+    const ROOT = path.resolve(__dirname, '../..');
+    const index = createRequire(path.join(ROOT, 'package.json')).resolve('electron');
+    const mine = standInDist();
+    const saved = process.env.ELECTRON_OVERRIDE_DIST_PATH;
+    let theirs: string;
+    try {
+      process.env.ELECTRON_OVERRIDE_DIST_PATH = mine;
+      delete createRequire(index).cache[index];
+      theirs = createRequire(index)(index) as string; // returns before any download when overridden
+    } finally {
+      if (saved === undefined) delete process.env.ELECTRON_OVERRIDE_DIST_PATH;
+      else process.env.ELECTRON_OVERRIDE_DIST_PATH = saved;
+    }
+    if (!fs.existsSync(theirs)) {
+      // a downloaded package on macOS / Windows names another file: put the stand-in there
+      fs.mkdirSync(path.dirname(theirs), { recursive: true });
+      fs.writeFileSync(theirs, '#!/bin/sh\n', { mode: 0o755 });
+    }
+    expect(electronBinary(ROOT, { ELECTRON_OVERRIDE_DIST_PATH: mine }).path).toBe(theirs);
   });
 });
 

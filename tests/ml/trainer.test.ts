@@ -206,10 +206,28 @@ describe('Trainer', () => {
   });
 
   it('pauses and resumes at step boundaries, applies augmentation changes from the returned step, stops', async () => {
-    const src = await source();
+    // The trainer takes each step's batch, then checks for a pause before training on it. It has
+    // no "paused" event, so the batch source says when the trainer holds step 4's batch: from
+    // there to step 4's report nothing waits on the event loop, so if the pause did not hold,
+    // step 4 would have been reported before the next turns of the loop.
+    const inner = await source();
+    let trainBatches = 0;
+    let holdsStep4: () => void = () => {};
+    const heldStep4 = new Promise<void>((r) => (holdsStep4 = r));
+    const src: typeof inner = {
+      ...inner,
+      async *batches(split, epoch, o) {
+        for await (const b of inner.batches(split, epoch, o)) {
+          if (split === 'train' && ++trainBatches === 4) holdsStep4();
+          yield b;
+        }
+      },
+    };
     const seen: number[] = [];
     let appliedFrom = -1;
     let pausedAt = -1;
+    let resumeCalled = false;
+    let resumedBeforeStep4 = false;
     const t: Trainer = await Trainer.create({
       config: config({ train: { epochs: 2 } }),
       source: src,
@@ -223,19 +241,24 @@ describe('Trainer', () => {
             pausedAt = p.globalStep;
             appliedFrom = t.updateAugment({ hflip: 0, colorJitter: { p: 0 } });
           }
+          if (p.globalStep === 4) resumedBeforeStep4 = resumeCalled;
           if (p.globalStep === 6) t.stop();
         },
       },
     });
     const running = t.run();
-    // while paused, no step runs
-    for (let i = 0; i < 20 && pausedAt < 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await heldStep4;
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    // while paused, no step runs and no further batch is taken
     expect(pausedAt).toBe(3);
-    await new Promise((r) => setTimeout(r, 200));
     expect(seen).toEqual([1, 2, 3]);
+    expect(t.step).toBe(3);
+    expect(trainBatches).toBe(4);
     expect(appliedFrom).toBe(3); // 0-based global step index of the next step
+    resumeCalled = true;
     t.resume();
     const r = await running;
+    expect(resumedBeforeStep4).toBe(true);
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
     expect(r.stopped).toBe(true);
     expect(r.epochs).toEqual([]);

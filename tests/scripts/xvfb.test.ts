@@ -1,12 +1,15 @@
 // scripts/ec2/start-x-vnc.sh on a real Xvfb display: VNC listens on loopback only, and the app
-// window opens (Chromium in app mode on the served UI, since there is no Electron binary here).
-// The screenshot of the display is kept in docs/screenshots/xvfb-window.png.
+// window opens: Chromium in app mode on the served UI when Electron has no binary (created here:
+// ELECTRON_OVERRIDE_DIST_PATH names an empty folder), or the Electron binary itself when there is
+// one (a stand-in shell script that opens no window). The screenshot of the display is kept in
+// docs/screenshots/xvfb-window.png.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isProcessAlive } from '../../src-main/common/service-file';
 import { tempDir } from '../helpers/samples';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -70,6 +73,22 @@ function waitForOutput(child: ChildProcess, out: () => string, pattern: RegExp, 
   });
 }
 
+/**
+ * The script and npm start's own scripts in a packaged-style install: everything npm start would
+ * build is there and no sources are, so it builds nothing and goes straight to the Electron binary.
+ */
+function packagedRoot(): string {
+  const root = tempDir('ws-xvfb-root-');
+  fs.mkdirSync(path.join(root, 'scripts/ec2'), { recursive: true });
+  fs.copyFileSync(SCRIPT, path.join(root, 'scripts/ec2/start-x-vnc.sh'));
+  for (const f of ['start.mjs', 'start-decision.mjs']) fs.copyFileSync(path.join(ROOT, 'scripts', f), path.join(root, 'scripts', f));
+  for (const f of ['out/node/cli.cjs', 'out/node/service.cjs', 'out/renderer/index.html', 'out/main/index.js', 'out/preload/index.cjs']) {
+    fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+    fs.writeFileSync(path.join(root, f), '');
+  }
+  return root;
+}
+
 let script: ChildProcess | null = null;
 afterAll(async () => {
   if (script && script.exitCode === null) {
@@ -84,7 +103,9 @@ describe('scripts/ec2/start-x-vnc.sh', () => {
     const rfbport = await freePort();
     const home = tempDir('ws-xvfb-home-');
     const stateDir = tempDir('ws-xvfb-state-');
-    const env: NodeJS.ProcessEnv = { ...process.env, WORKSTATION_HOME: home, WS_X_STATE_DIR: stateDir };
+    // no Electron binary: the override names an empty folder (electron's package honours it too)
+    const noBinary = tempDir('ws-xvfb-no-electron-');
+    const env: NodeJS.ProcessEnv = { ...process.env, WORKSTATION_HOME: home, WS_X_STATE_DIR: stateDir, ELECTRON_OVERRIDE_DIST_PATH: noBinary };
     delete env.DISPLAY;
     delete env.WAYLAND_DISPLAY;
     let out = '';
@@ -105,10 +126,10 @@ describe('scripts/ec2/start-x-vnc.sh', () => {
     expect(addrs.length).toBeGreaterThan(0);
     for (const a of addrs) expect(LOOPBACK.has(a), `VNC listens on ${a}`).toBe(true);
 
-    // npm start could not start Electron here (no binary, no DISPLAY of its own) and fell back
+    // npm start could not start Electron (no binary; the display itself is there) and fell back
     // to serve mode; the script opened the served UI in Chromium's app mode on the display.
     const appLog = fs.readFileSync(path.join(stateDir, 'app.log'), 'utf8');
-    expect(appLog).toMatch(/Electron cannot start here: .*no Electron binary/);
+    expect(appLog).toContain(`Electron cannot start here: no Electron binary (ELECTRON_OVERRIDE_DIST_PATH has no ${path.join(noBinary, 'electron')})`);
     expect(out).toMatch(/window: chromium app mode on :\d+ -> http:\/\/127\.0\.0\.1:\d+\//);
 
     // the window shows the app: its title appears in the X window tree
@@ -144,5 +165,48 @@ describe('scripts/ec2/start-x-vnc.sh', () => {
     expect(out).toMatch(/start-x-vnc: stopped/);
     expect(fs.existsSync(`/tmp/.X11-unix/X${display}`)).toBe(false);
     expect(listeners(rfbport)).toEqual([]);
+  });
+
+  it('runs the Electron binary on the display when there is one (no Chromium fallback)', async () => {
+    const display = freeDisplay();
+    const root = packagedRoot();
+    const stateDir = tempDir('ws-xvfb-state-');
+    // stand-in Electron: records how it was started, then stays up (as the app would) without a window
+    const dist = tempDir('ws-xvfb-electron-');
+    const record = path.join(dist, 'started.txt');
+    fs.writeFileSync(path.join(dist, 'electron'), `#!/bin/sh\necho "pid=$$ display=$DISPLAY args=$*" > '${record}'\nexec sleep 600\n`, { mode: 0o755 });
+    const env: NodeJS.ProcessEnv = { ...process.env, WORKSTATION_HOME: tempDir('ws-xvfb-home-'), WS_X_STATE_DIR: stateDir, ELECTRON_OVERRIDE_DIST_PATH: dist };
+    delete env.DISPLAY;
+    delete env.WAYLAND_DISPLAY;
+    delete env.WORKSTATION_SERVE;
+    let out = '';
+    script = spawn('bash', [path.join(root, 'scripts/ec2/start-x-vnc.sh'), '--display', `:${display}`, '--geometry', '800x600x24', '--no-vnc'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    script.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    script.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+
+    await waitForOutput(script, () => out, /start-x-vnc: ready/, 120_000);
+    expect(out).toMatch(new RegExp(`window: Electron on :${display} \\(log: `));
+    expect(out).not.toMatch(/app mode/);
+    const started = fs.readFileSync(record, 'utf8').trim();
+    expect(started).toMatch(/^pid=\d+ /);
+    expect(started.replace(/^pid=\d+ /, '')).toBe(`display=:${display} args=${root}`);
+    const appLog = fs.readFileSync(path.join(stateDir, 'app.log'), 'utf8');
+    expect(appLog).not.toMatch(/Electron cannot start here|building/);
+
+    // SIGTERM reaches the app through npm start's relay: nothing the script started is left
+    const pid = Number(started.match(/^pid=(\d+)/)![1]);
+    expect(isProcessAlive(pid)).toBe(true);
+    script.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => script!.once('exit', r));
+    expect(code).toBe(143);
+    expect(out).toMatch(/start-x-vnc: stopped/);
+    const until = Date.now() + 10_000;
+    while (isProcessAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(isProcessAlive(pid)).toBe(false);
+    expect(fs.existsSync(`/tmp/.X11-unix/X${display}`)).toBe(false);
   });
 });

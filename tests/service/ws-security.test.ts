@@ -151,6 +151,22 @@ describe('HTTP', () => {
     expect((await get(`/api/export.csv?runId=abc&token=${TOKEN}`)).status).toBe(400);
   });
 
+  it('answers 503 saying to build the renderer when it is not built (token accepted), and still 401 without the token', async () => {
+    const missing = path.join(tempDir('ws-sec-unbuilt-'), 'renderer');
+    const unbuilt = await startHttpServer({ service, host: '127.0.0.1', port: 0, token: TOKEN, rendererDir: missing });
+    const savedPort = port;
+    port = unbuilt.port;
+    try {
+      const page = await get(`/?token=${TOKEN}`);
+      expect(page.status).toBe(503);
+      expect(page.body.toString()).toContain(`The renderer is not built (${missing} is missing). Run \`npm run build\``);
+      expect((await get('/')).status).toBe(401);
+    } finally {
+      port = savedPort;
+      await unbuilt.close();
+    }
+  });
+
   it('refuses to bind a non-loopback address without allowRemote', async () => {
     await expect(startHttpServer({ service, host: '0.0.0.0', port: 0, token: TOKEN, rendererDir: '/nonexistent' })).rejects.toThrow(/allow-remote/);
   });
@@ -218,8 +234,12 @@ describe('workstation serve', () => {
     port = Number(m![1]);
     try {
       expect((await get('/')).status).toBe(401);
-      // 200 with the built renderer, or 503 saying to run `npm run build`: never 401 with the token
-      expect([200, 503]).toContain((await get(`/?token=${m![2]}`)).status);
+      // the built renderer (tests/global-setup.ts builds out/renderer before the suite; the
+      // unbuilt case is the 503 test above)
+      const page = await get(`/?token=${m![2]}`);
+      expect(page.status).toBe(200);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+      expect(page.body.toString()).toContain('<title>ImageNet Workstation</title>');
     } finally {
       port = savedPort;
     }
