@@ -302,4 +302,14 @@ describe('Trainer', () => {
         .sort(),
     ).toEqual(before);
   });
+
+  it('trains a model with more outputs than the dataset has classes (a 4-way head on 3 classes), like the data layer allows', async () => {
+    const three = await createMemoryBatchSource({ classes: 3, perClass: 2, size: 32, batchSize: 2, seed: 3 });
+    const t = await Trainer.create({ config: config({ train: { epochs: 1 } }), source: three, checkpointDir: tempDir() });
+    const r = await t.run();
+    t.dispose();
+    expect(r.epochs).toHaveLength(1);
+    expect(Number.isFinite(r.epochs[0].trainLoss)).toBe(true);
+    expect((await inspectCheckpoint(r.lastCheckpoint!)).numClasses).toBe(4);
+  });
 });
