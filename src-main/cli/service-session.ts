@@ -8,6 +8,8 @@ import { resolveDbPath } from './db-flag';
 import { defaultDataDir } from '../common/paths';
 import type { ServiceApi } from '../../src-shared/api/contract';
 import { createService, type Service } from '../service/service';
+import type { RunOutcome } from '../service/run-manager';
+import type { RunSummary } from '../../src-shared/api/schemas';
 import { liveServiceFile } from '../common/service-file';
 import { parseFaults } from '../service/fault-injection';
 
@@ -81,4 +83,52 @@ export function printProgress(service: Pick<ServiceApi, 'on'>, io: CliIO, runId:
     }),
   ];
   return () => offs.forEach((off) => off());
+}
+
+/**
+ * Trains in the in-process service: `begin` starts (or resumes) the run and returns it; progress
+ * goes to stderr, Ctrl-C stops the run at the next step boundary (with a mid-epoch checkpoint),
+ * and the service is closed once the run ends.
+ */
+export async function followInProcess(service: Service, io: CliIO, begin: () => RunSummary): Promise<RunOutcome> {
+  let runId: number | null = null;
+  const stopProgress = printProgress(service, io, () => runId);
+  const onAbort = () => {
+    if (runId === null) return;
+    io.stderr(`interrupted: stopping run ${runId} at the next step boundary (\`workstation resume --run ${runId}\` continues it)\n`);
+    try {
+      service.runs.stop(runId);
+    } catch {
+      /* already ending */
+    }
+  };
+  try {
+    runId = begin().id;
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    if (io.signal.aborted) onAbort();
+    return await service.runs.whenFinished(runId);
+  } finally {
+    io.signal.removeEventListener('abort', onAbort);
+    stopProgress();
+    await service.close();
+  }
+}
+
+/** The fields train/resume print from an in-process outcome. */
+export function outcomeFields(o: RunOutcome): {
+  run: RunSummary;
+  epochs: unknown[];
+  lastCheckpoint: string | null;
+  weightsSha256: string | null;
+  backend: string | null;
+  error: string | null;
+} {
+  return {
+    run: o.run,
+    epochs: o.result?.epochs ?? [],
+    lastCheckpoint: o.result?.lastCheckpoint ?? null,
+    weightsSha256: o.result?.weightsSha256 ?? null,
+    backend: o.backend?.name ?? null,
+    error: o.error,
+  };
 }

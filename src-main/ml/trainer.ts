@@ -57,6 +57,17 @@ export interface TrainerOptions {
   events?: TrainerEvents;
 }
 
+/** Where the epoch in progress stands, for a mid-epoch checkpoint. */
+interface EpochSoFar {
+  epoch: number;
+  stepsDone: number;
+  acc: MetricAccumulator;
+  /** training seconds of the epoch so far */
+  seconds: number;
+  skippedBefore: number;
+  last: { lr: number; momentum: number };
+}
+
 /** Where a resumed trainer started: the checkpoint's epoch and the steps already done in it. */
 export interface ResumedFrom {
   epoch: number;
@@ -307,14 +318,15 @@ export class Trainer {
         const ctx: EpochContext = {
           ...this.epochContext(),
           afterStep: async (e, done) => {
-            if (done < spe && this.midEpochDue()) await this.writeMidEpoch(e, done, trainAcc, epochSeconds(), skippedBefore, last, true);
+            if (done < spe && this.midEpochDue())
+              await this.writeMidEpoch({ epoch: e, stepsDone: done, acc: trainAcc, seconds: epochSeconds(), skippedBefore, last }, true);
           },
         };
         const tr = await trainEpoch(ctx, epoch, trainAcc, startStep);
         if (tr.stepsDone > startStep) last = { lr: tr.lr, momentum: tr.momentum };
         if (tr.stopped) {
           stopped = true;
-          await this.checkpointOnStop(epoch, tr.stepsDone, trainAcc, epochSeconds(), skippedBefore, last);
+          await this.checkpointOnStop({ epoch, stepsDone: tr.stepsDone, acc: trainAcc, seconds: epochSeconds(), skippedBefore, last });
           break;
         }
         const trainSeconds = epochSeconds();
@@ -337,7 +349,7 @@ export class Trainer {
         if (val === 'stopped') {
           stopped = true;
           // all training steps of the epoch are done: the checkpoint says so, resume validates
-          await this.checkpointOnStop(epoch, spe, trainAcc, trainSeconds, skippedBefore, last);
+          await this.checkpointOnStop({ epoch, stepsDone: spe, acc: trainAcc, seconds: trainSeconds, skippedBefore, last });
           break;
         }
         const stats = this.source.stats('train', epoch);
@@ -373,28 +385,13 @@ export class Trainer {
   }
 
   /** A graceful stop keeps every step done: a mid-epoch checkpoint unless the newest one is here already. */
-  private async checkpointOnStop(
-    epoch: number,
-    stepsDone: number,
-    acc: MetricAccumulator,
-    seconds: number,
-    skippedBefore: number,
-    last: { lr: number; momentum: number },
-  ): Promise<void> {
+  private async checkpointOnStop(p: EpochSoFar): Promise<void> {
     if (this.state.globalStep === this.lastCheckpointStep) return;
-    if (stepsDone === 0) return; // nothing of this epoch yet: the previous epoch checkpoint is where it stands
-    await this.writeMidEpoch(epoch, stepsDone, acc, seconds, skippedBefore, last, false);
+    if (p.stepsDone === 0) return; // nothing of this epoch yet: the previous epoch checkpoint is where it stands
+    await this.writeMidEpoch(p, false);
   }
 
-  private async writeMidEpoch(
-    epoch: number,
-    stepsDone: number,
-    acc: MetricAccumulator,
-    seconds: number,
-    skippedBefore: number,
-    last: { lr: number; momentum: number },
-    retry: boolean,
-  ): Promise<void> {
+  private async writeMidEpoch({ epoch, stepsDone, acc, seconds, skippedBefore, last }: EpochSoFar, retry: boolean): Promise<void> {
     const snap = acc.snapshot();
     const loss = snap.samples > 0 ? snap.sums[0] / snap.samples : 0;
     // never checkpoint NaN weights: a diverged run stops here like at a progress event

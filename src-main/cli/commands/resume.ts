@@ -5,12 +5,11 @@
 // end; otherwise the run trains in this process through the store.
 import type { CheckpointInfo, RunSummary } from '../../../src-shared/api/schemas';
 import { openStore } from '../../store/index';
-import type { RunOutcome } from '../../service/run-manager';
 import { bool, str } from '../../common/args';
 import type { CliIO, CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
 import { liveServiceFor, runInService } from '../remote-run';
-import { DATA_DIR_FLAG, WATCH_FLAGS, openCliService, printProgress, resolveDataDir } from '../service-session';
+import { DATA_DIR_FLAG, WATCH_FLAGS, followInProcess, openCliService, outcomeFields, resolveDataDir } from '../service-session';
 
 interface Final {
   run: RunSummary;
@@ -87,43 +86,16 @@ const command: CommandSpec = {
       return print(io, json, { ...o, backend: o.run.backend, error: o.run.error, resumedFrom: resumePoint(cp) });
     }
     const service = await openCliService(args, io);
-    let runId: number | null = null;
-    const stopProgress = printProgress(service, io, () => runId);
-    const onAbort = () => {
-      if (runId === null) return;
-      io.stderr(`interrupted: stopping run ${runId} at the next step boundary\n`);
-      try {
-        service.runs.stop(runId);
-      } catch {
-        /* already ending */
-      }
-    };
-    let outcome: RunOutcome;
-    try {
+    const outcome = await followInProcess(service, io, () => {
       const target = service.store.runs.resolve(idOrName);
-      runId = target.id;
       const cp = service.store.checkpoints.latest(target.id);
       io.stderr(`resuming run ${target.id} (${target.name}, ${target.status}) ${describePoint(cp)} to epoch ${target.targetEpochs}\n`);
-      service.runs.resume(target.id);
-      io.signal.addEventListener('abort', onAbort, { once: true });
-      if (io.signal.aborted) onAbort();
-      outcome = await service.runs.whenFinished(target.id);
-    } finally {
-      io.signal.removeEventListener('abort', onAbort);
-      stopProgress();
-      await service.close();
-    }
-    const { run, result, backend, error } = outcome;
+      return service.runs.resume(target.id);
+    });
+    const from = outcome.result?.resumedFrom ?? null;
     return print(io, json, {
-      run,
-      epochs: result?.epochs ?? [],
-      lastCheckpoint: result?.lastCheckpoint ?? null,
-      weightsSha256: result?.weightsSha256 ?? null,
-      backend: backend?.name ?? null,
-      error,
-      resumedFrom: result?.resumedFrom
-        ? { epoch: result.resumedFrom.epoch, stepInEpoch: result.resumedFrom.stepInEpoch, checkpoint: result.resumedFrom.checkpoint }
-        : null,
+      ...outcomeFields(outcome),
+      resumedFrom: from ? { epoch: from.epoch, stepInEpoch: from.stepInEpoch, checkpoint: from.checkpoint } : null,
     });
   },
 };

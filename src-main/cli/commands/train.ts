@@ -12,7 +12,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BACKENDS, resolveRunConfig, type RunConfig } from '../../../src-shared/config/run-config';
 import { WorkstationError } from '../../../src-shared/errors';
-import type { RunOutcome } from '../../service/run-manager';
 import type { RunSummary } from '../../../src-shared/api/schemas';
 import type { ServiceFile } from '../../common/service-file';
 import { openStore, type Store } from '../../store/index';
@@ -20,7 +19,7 @@ import { bool, num, str } from '../../common/args';
 import type { CliIO, CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
 import { liveServiceFor, runInService } from '../remote-run';
-import { DATA_DIR_FLAG, WATCH_FLAGS, openCliService, printProgress, resolveDataDir } from '../service-session';
+import { DATA_DIR_FLAG, WATCH_FLAGS, followInProcess, openCliService, outcomeFields, resolveDataDir } from '../service-session';
 
 /** Reads and validates a config file; relative paths inside it resolve against the file. */
 export function readConfigFile(file: string): Record<string, unknown> {
@@ -179,20 +178,7 @@ const command: CommandSpec = {
     if (live) return trainInService(live, { dbPath, config, name, resumeFile, checkpointDir }, io, bool(args, 'json'));
 
     const service = await openCliService(args, io);
-    let runId: number | null = null;
-    const stopProgress = printProgress(service, io, () => runId);
-    let outcome: RunOutcome;
-    const onAbort = () => {
-      if (runId !== null) {
-        io.stderr(`interrupted: stopping run ${runId} at the next step boundary (resume it with \`workstation resume --run ${runId}\`)\n`);
-        try {
-          service.runs.stop(runId);
-        } catch {
-          /* already ending */
-        }
-      }
-    };
-    try {
+    const outcome = await followInProcess(service, io, () => {
       const cpId = resumeFile ? findStoreCheckpoint(service.store, resumeFile) : null;
       const run =
         cpId !== null
@@ -205,27 +191,12 @@ const command: CommandSpec = {
               resumeFrom: resumeFile,
               resumeMode: resumeFile ? 'exact' : undefined,
             });
-      runId = run.id;
       io.stderr(
         `run ${run.id} (${run.name}) ${run.status}${cpId !== null ? `: child of run ${run.parentRunId} from epoch ${run.forkEpoch}` : resumeFile ? `: resumed from ${resumeFile}` : ''}${run.status === 'queued' ? ' (waiting for the run in training)' : ''}\n`,
       );
-      io.signal.addEventListener('abort', onAbort, { once: true });
-      if (io.signal.aborted) onAbort();
-      outcome = await service.runs.whenFinished(run.id);
-    } finally {
-      io.signal.removeEventListener('abort', onAbort);
-      stopProgress();
-      await service.close();
-    }
-    const { run, result, backend, error } = outcome;
-    return printResult(io, bool(args, 'json'), {
-      run,
-      epochs: result?.epochs ?? [],
-      lastCheckpoint: result?.lastCheckpoint ?? null,
-      weightsSha256: result?.weightsSha256 ?? null,
-      backend: backend?.name ?? null,
-      error,
+      return run;
     });
+    return printResult(io, bool(args, 'json'), outcomeFields(outcome));
   },
 };
 
