@@ -407,6 +407,11 @@ describe('workstation in a browser (serve + Chromium)', () => {
         await midRow.waitFor({ timeout: 60_000 });
         expect(await midRow.getByTestId('checkpoint-where').textContent()).toMatch(/^epoch 1 · step \d+\/30$/);
         expect(await midRow.textContent()).toContain('mid-epoch');
+        // the mid-epoch checkpoints it replaced (files removed) are hidden until asked for
+        expect(await tab.locator('[data-testid=checkpoint-row].gone').count()).toBe(0);
+        await tab.getByTestId('show-replaced').check();
+        expect(await tab.locator('[data-testid=checkpoint-row][data-kind=mid-epoch].gone').count()).toBeGreaterThan(0);
+        await tab.getByTestId('show-replaced').uncheck();
         await midRow.getByTestId('btn-resume-checkpoint').click();
         const inEffect = tab.getByTestId('fork-augment');
         await inEffect.waitFor({ timeout: 30_000 });
@@ -482,6 +487,11 @@ describe('workstation in a browser (serve + Chromium)', () => {
         const autoMarker = tab.locator('[data-testid=lineage-marker][data-kind=resume]').filter({ hasText: 'auto-resumed' });
         await autoMarker.waitFor({ timeout: 30_000 });
         expect(await autoMarker.textContent()).toContain(`run #${childId}`);
+        // the parent's own resume (after its stop) and live change are in the child's lineage too
+        await tab.locator('[data-testid=lineage-marker][data-kind=augment]').waitFor({ timeout: 30_000 });
+        expect(await tab.locator('[data-testid=lineage-marker][data-kind=resume]').allTextContents()).toContainEqual(
+          expect.stringMatching(new RegExp(`^resumed.*run #${runId}.*Resumed from the mid-epoch checkpoint`)),
+        );
         await tab.getByTestId('lineage-panel').scrollIntoViewIfNeeded();
         await tab.screenshot({ path: path.join(SCREENSHOTS, 'auto-resumed.png') });
       } finally {

@@ -48,3 +48,27 @@ export function when(iso: string | null | undefined): string {
 export function basename(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
+
+/** How long ago `iso` was, coarsely ("just now", "4 min ago", "3 h ago", "2 d ago"): views refresh it every ~30 s. */
+export function ago(iso: string | null | undefined, nowMs: number): string {
+  if (!iso) return '—';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return iso;
+  const s = Math.max(0, (nowMs - t) / 1000);
+  if (s < 45) return 'just now';
+  if (s < 90 * 60) return `${Math.max(1, Math.round(s / 60))} min ago`;
+  if (s < 48 * 3600) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+/** Local time of day (10:04:12); with the date too when it is not the day of `sameDayAs`. */
+export function clock(iso: string | null | undefined, sameDayAs?: string | null): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  const time = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const ref = sameDayAs ? new Date(sameDayAs) : null;
+  if (!ref || Number.isNaN(ref.getTime()) || ref.toDateString() === d.toDateString()) return time;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${time}`;
+}

@@ -3,6 +3,8 @@
 // number their epochs from the parent's checkpoint epoch on.
 import type { RunEvent, RunSummary } from '../../../src-shared/api/schemas';
 import { diffConfigs } from '../../../src-shared/config/run-config';
+import type { ChartMarker } from './run-markers';
+import { checkpointX } from './checkpoints';
 
 export interface RunNode {
   run: RunSummary;
@@ -55,13 +57,11 @@ export interface DiffEntry {
   to: unknown;
 }
 
-export interface LineageMarker {
-  /** position on the epoch axis */
-  x: number;
-  kind: 'fork' | 'augment';
+/** A marker on the lineage axis: fork and augment ones carry a config diff, resume and interruption ones a sentence. */
+export interface LineageMarker extends ChartMarker {
   runId: number;
-  label: string;
   diff: DiffEntry[];
+  text?: string;
 }
 
 /** The diff rows of a fork/augment event's `data.diff` (malformed rows dropped). */
@@ -86,7 +86,7 @@ function forkDiff(fork: RunEvent | undefined, parentConfig: unknown, childConfig
 }
 
 /**
- * Markers for a lineage: one per fork (at the child's fork epoch, with the config diff the service
+ * Markers for a lineage: one per fork (at the child's fork point, with the config diff the service
  * recorded) and one per live augmentation change (at its epoch + the fraction of the epoch done).
  */
 export function lineageMarkers(
@@ -100,8 +100,14 @@ export function lineageMarkers(
     const events = eventsByRun.get(run.id) ?? [];
     if (run.parentRunId !== null) {
       const fork = events.find((e) => e.kind === 'fork');
+      const forkEpoch = run.forkEpoch ?? fork?.epoch ?? 0;
+      const step = fork?.data.checkpointKind === 'mid-epoch' && typeof fork.data.stepInEpoch === 'number' ? fork.data.stepInEpoch : null;
       out.push({
-        x: run.forkEpoch ?? fork?.epoch ?? 0,
+        // a fork from a mid-epoch checkpoint starts inside the parent's epoch forkEpoch
+        x:
+          step !== null
+            ? checkpointX({ kind: 'mid-epoch', epoch: forkEpoch, stepInEpoch: step }, stepsPerEpoch.get(run.parentRunId) ?? stepsPerEpoch.get(run.id))
+            : forkEpoch,
         kind: 'fork',
         runId: run.id,
         label: `#${run.parentRunId} → #${run.id}`,

@@ -44,6 +44,7 @@ class RunsStore {
   // seen live is kept here (not reactive) and merged into details when they load.
   #liveSteps = new Map<number, StepSample[]>();
   #liveStepsInEpoch = new Map<number, Record<number, number>>();
+  #checkpointReloads = new Map<number, ReturnType<typeof setTimeout>>();
 
   constructor() {
     api.onConnection((s) => {
@@ -86,7 +87,29 @@ class RunsStore {
       // a new best clears the flag on the others
       if (c.isBest) for (const x of d.checkpoints) if (x.id !== c.id) x.isBest = false;
       upsertBy<CheckpointInfo>(d.checkpoints, c, (x) => x.id);
+      // the save may have removed others (kept-last-K rotation, an older mid-epoch one replaced)
+      this.#reloadCheckpointsSoon(c.runId);
     });
+  }
+
+  /** Re-reads a run's checkpoints from the service (the authority on which files exist), at most every 500 ms. */
+  #reloadCheckpointsSoon(runId: number): void {
+    if (this.#checkpointReloads.has(runId)) return;
+    this.#checkpointReloads.set(
+      runId,
+      setTimeout(() => {
+        this.#checkpointReloads.delete(runId);
+        void this.reloadCheckpoints(runId).catch(() => undefined);
+      }, 500),
+    );
+  }
+
+  /** Replaces a loaded run's checkpoints with checkpoints.list. */
+  async reloadCheckpoints(runId: number): Promise<CheckpointInfo[]> {
+    const list = await api.call('checkpoints.list', { runId });
+    const d = this.details[runId];
+    if (d) d.checkpoints = list;
+    return list;
   }
 
   upsertRun(run: RunSummary): void {
@@ -99,6 +122,18 @@ class RunsStore {
       this.activeRun = null;
       this.progress = null;
     }
+  }
+
+  /**
+   * Steps per epoch as the run's train progress events report them (exact), null when this page
+   * saw none: the active run's latest progress, else the train steps seen live before validation.
+   */
+  liveStepsPerEpoch(runId: number): number | null {
+    const p = this.progress;
+    if (p?.runId === runId && p.phase === 'train') return p.stepsInEpoch;
+    if (p?.runId !== runId) return null;
+    const seen = Object.values(this.#liveStepsInEpoch.get(runId) ?? {});
+    return seen.length ? Math.max(...seen) : null;
   }
 
   get(runId: number | null): RunSummary | undefined {
