@@ -1,5 +1,9 @@
 // A small, strict argument parser: flags are declared per command, unknown flags and bad
 // values are errors naming the flag. Library code never sees process.argv.
+// Why not node:util parseArgs: on Node 20 it has no number flags, no required flags and no
+// `--no-<flag>` (allowNegative came in Node 22), so every command would re-check those by hand
+// and its errors ("Unknown option '--epocs'") would not name the flag's field for the API-style
+// error; this parser is ~100 lines, fully tested in tests/cli/cli-main.test.ts.
 import { WorkstationError } from '../../src-shared/errors';
 
 export type FlagType = 'string' | 'number' | 'boolean' | 'string[]';
