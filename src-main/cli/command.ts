@@ -26,3 +26,9 @@ export interface CommandEntry {
   summary: string;
   load: () => Promise<{ default: CommandSpec }>;
 }
+
+/** A heading in `workstation --help` and the commands under it, in the order shown. */
+export interface CommandGroup {
+  title: string;
+  entries: CommandEntry[];
+}

@@ -1,9 +1,14 @@
 // `workstation` CLI entry: finds the command (longest matching word prefix), parses its flags,
-// runs it, prints typed errors as one clear line.
+// runs it, prints typed errors as one clear line. `--version`, `--help` (commands grouped by
+// task) and `help <command>` (the same text as `<command> --help`) load no command's code
+// beyond that command's own module, and never run it.
+import fs from 'node:fs';
+import path from 'node:path';
 import { isWorkstationError, toWireError } from '../../src-shared/errors';
 import { parseArgs } from '../common/args';
-import type { CliIO, CommandEntry } from './command';
-import { COMMAND_ENTRIES } from './commands/index';
+import { packageRoot } from '../common/paths';
+import type { CliIO, CommandEntry, CommandSpec } from './command';
+import { COMMAND_ENTRIES, COMMAND_GROUPS } from './commands/index';
 
 function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
   let best: { entry: CommandEntry; rest: string[] } | undefined;
@@ -18,13 +23,41 @@ function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | 
 
 function usage(): string {
   const width = Math.max(...COMMAND_ENTRIES.map((e) => e.name.length), 10);
-  return [
-    'usage: workstation <command> [flags]   (workstation <command> --help for its flags)',
-    '',
-    ...COMMAND_ENTRIES.map((e) => `  ${e.name.padEnd(width)}  ${e.summary}`),
-    '',
-  ].join('\n');
+  const lines = [
+    'usage: workstation <command> [flags]',
+    '       workstation help <command>   (or <command> --help: its flags)',
+    '       workstation --version',
+  ];
+  for (const g of COMMAND_GROUPS) lines.push('', `${g.title}:`, ...g.entries.map((e) => `  ${e.name.padEnd(width)}  ${e.summary}`));
+  return lines.join('\n') + '\n';
 }
+
+function commandHelp(spec: CommandSpec): string {
+  const positionals = spec.positionals ?? [];
+  const lines = [`usage: workstation ${spec.name}${positionals.map((p) => (p.required ? ` <${p.name}>` : ` [${p.name}]`)).join('')} [flags]`, '', spec.summary];
+  if (positionals.length > 0) {
+    lines.push('', 'arguments:');
+    for (const p of positionals) lines.push(`  ${`<${p.name}>`.padEnd(20)} ${p.description}${p.required ? ' (required)' : ''}`);
+  }
+  lines.push('', 'flags:');
+  for (const [name, f] of Object.entries(spec.flags)) {
+    const def = f.default !== undefined && f.type !== 'boolean' ? ` (default: ${Array.isArray(f.default) ? f.default.join(', ') : String(f.default)})` : '';
+    lines.push(`  --${name.padEnd(18)} ${f.description}${f.required ? ' (required)' : ''}${def}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The version in package.json (the checkout's or the installed package's). */
+function version(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const isHelp = (a: string | undefined) => a === '--help' || a === '-h';
 
 export async function main(argv: string[], io?: Partial<CliIO>): Promise<number> {
   const controller = new AbortController();
@@ -47,21 +80,26 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    full.stdout(`workstation ${version()}\n`);
+    return 0;
+  }
+  const helpOnly = argv[0] === 'help';
+  const words = helpOnly ? argv.slice(1) : argv;
+  if (words.length === 0 || (words.length === 1 && isHelp(words[0]))) {
     full.stdout(usage());
     return 0;
   }
-  const found = findCommand(argv);
+  const found = findCommand(words);
   if (!found) {
-    full.stderr(`workstation: unknown command "${argv.join(' ')}"\n\n${usage()}`);
+    full.stderr(`workstation: unknown command "${words.join(' ')}"\n\n${usage()}`);
     return 2;
   }
   try {
+    if (!helpOnly && !found.rest.some(isHelp)) await import('../ml/quiet-tfjs'); // before the command can load tfjs
     const spec = (await found.entry.load()).default;
-    if (found.rest.includes('--help')) {
-      const lines = [`usage: workstation ${spec.name}${(spec.positionals ?? []).map((p) => ` <${p.name}>`).join('')} [flags]`, '', spec.summary, ''];
-      for (const [name, f] of Object.entries(spec.flags)) lines.push(`  --${name.padEnd(18)} ${f.description}${f.required ? ' (required)' : ''}`);
-      full.stdout(lines.join('\n') + '\n');
+    if (helpOnly || found.rest.some(isHelp)) {
+      full.stdout(commandHelp(spec));
       return 0;
     }
     const args = parseArgs(found.rest, spec.flags, spec.positionals);

@@ -37,7 +37,7 @@ export const WATCH_FLAGS: Record<'watch-interruptions' | 'imds-url', FlagSpec> =
   'imds-url': { type: 'string', description: 'instance metadata base URL (default http://169.254.169.254)' },
 };
 
-export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?: boolean; autoResume?: boolean } = {}): Promise<Service> {
+export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?: boolean; autoResume?: boolean } = { autoResume: false }): Promise<Service> {
   const dataDir = resolveDataDir(args, io);
   const dbPath = resolveDbPath(args, io);
   const other = liveServiceFile(dataDir);
@@ -46,8 +46,10 @@ export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?
     dbPath,
     dataDir,
     recoverInterrupted: other === null,
-    autoResume: opts.autoResume ?? false,
-    watchInterruptions: args.flags['watch-interruptions'] === true ? { baseUrl: str(args, 'imds-url') } : null,
+    // train/resume in-process never resume other runs; serve follows its flag, else the settings
+    autoResume: opts.autoResume,
+    watchInterruptions:
+      args.flags['watch-interruptions'] === undefined ? undefined : args.flags['watch-interruptions'] === true ? { baseUrl: str(args, 'imds-url') } : null,
     faults: parseFaults(io.env), // tests only (WORKSTATION_FAULT_CHECKPOINT_WRITE)
     onLog: (level, message) => {
       if (!opts.quiet || level === 'warn' || level === 'error') io.stderr(`[${level}] ${message}\n`);

@@ -8,6 +8,7 @@
 // becomes 'stopped' (`workstation resume` continues it at the next step), the database is
 // closed cleanly, service.json removed, exit code 0. Runs whose process died are resumed by
 // themselves at start (--auto-resume, default on; --no-auto-resume turns it off).
+import '../ml/quiet-tfjs'; // first: tfjs's console notes off before any module runs tfjs
 import path from 'node:path';
 import { parseArgs, bool, num, str } from '../common/args';
 import { toWireError } from '../../src-shared/errors';
@@ -25,7 +26,7 @@ const FLAGS = {
   ipc: { type: 'boolean', description: 'serve Node IPC (automatic when forked with a channel)' },
   port: { type: 'number', description: 'WebSocket/HTTP port on the loopback address (0 = random)', default: 0 },
   host: { type: 'string', description: 'address to bind', default: '127.0.0.1' },
-  'auto-resume': { type: 'boolean', description: 'resume runs that were training when their process died (default on)', default: true },
+  'auto-resume': { type: 'boolean', description: 'resume runs that were training when their process died (default: the data dir settings, on)' },
   'watch-interruptions': { type: 'boolean', description: 'poll the EC2 metadata service; on a spot interruption checkpoint and stop the run' },
   'imds-url': { type: 'string', description: 'EC2 instance metadata base URL (default http://169.254.169.254)' },
 } as const;
@@ -39,8 +40,10 @@ export async function runServiceProcess(argv: string[], env: NodeJS.ProcessEnv):
     dbPath,
     dataDir,
     onLog: log,
-    autoResume: bool(args, 'auto-resume'),
-    watchInterruptions: bool(args, 'watch-interruptions') ? { baseUrl: str(args, 'imds-url') } : null,
+    // a flag given wins over <dataDir>/settings.json; absent, the settings decide
+    autoResume: args.flags['auto-resume'] as boolean | undefined,
+    watchInterruptions:
+      args.flags['watch-interruptions'] === undefined ? undefined : bool(args, 'watch-interruptions') ? { baseUrl: str(args, 'imds-url') } : null,
     faults: parseFaults(env), // tests only (WORKSTATION_FAULT_CHECKPOINT_WRITE), read once here
   });
   const stopIpc = process.send || bool(args, 'ipc') ? serveIpc(service) : () => {};

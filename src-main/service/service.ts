@@ -29,6 +29,8 @@ import { createRunManager, type LogFn, type RunManager } from './run-manager';
 import type { Faults } from './fault-injection';
 import { describeNotice, startInterruptionWatcher, type InterruptionWatcher } from '../common/interruption-watcher';
 import type { RunEvent } from '../../src-shared/api/schemas';
+import { SettingsSchema, type Settings, type SettingsPatch } from '../../src-shared/config/settings';
+import { readSettings, writeSettings } from './settings-file';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -45,10 +47,13 @@ export interface ServiceOptions {
   recoverInterrupted?: boolean;
   /**
    * Resume by themselves the runs that were training when their process died (crash, kill,
-   * power loss), from their newest checkpoint. Default false; the app's service turns it on.
+   * power loss), from their newest checkpoint. Undefined: the data dir's settings (default on).
    */
   autoResume?: boolean;
-  /** poll the EC2 metadata service and stop the active run gracefully (checkpoint first) on a spot interruption or scheduled maintenance */
+  /**
+   * Poll the EC2 metadata service and stop the active run gracefully (checkpoint first) on a spot
+   * interruption or scheduled maintenance. Undefined: the data dir's settings (default off).
+   */
   watchInterruptions?: { baseUrl?: string; intervalMs?: number } | null;
   /** fault injection for tests (see fault-injection.ts) */
   faults?: Faults;
@@ -76,6 +81,7 @@ export interface Service extends ServiceApi {
 
 export async function createService(opts: ServiceOptions): Promise<Service> {
   const paths = appPaths(opts.dataDir, opts.dbPath);
+  let settings: Settings = readSettings(paths.dataDir); // an invalid file is an error before anything opens
   const store = openStore(paths.dbPath);
   // An invalid payload is a bug on our side: say so loudly but keep the service up; a listener's
   // bug must not break training or the other listeners.
@@ -124,20 +130,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     }
   }
 
-  const ctx: HandlerContext = { store, runs, paths, datasetRoots, emit, log };
-  const handlers: Handlers = {
-    ...createRunHandlers(ctx),
-    ...createCheckpointHandlers(ctx),
-    ...createAugmentHandlers(ctx),
-    ...createExportHandlers(ctx),
-    ...createDatasetHandlers(ctx),
-    ...createSystemHandlers(ctx),
-    ...createStateHandlers(ctx),
-  };
-
   let closed: Promise<void> | null = null;
 
-  if (opts.autoResume) {
+  if (opts.autoResume ?? settings.autoResume) {
     for (const run of interrupted) {
       if (!before.get(run.id)?.wasTraining) continue; // a paused run stays paused-and-interrupted: the user paused it
       const loop = crashLoopCount(store.events.list(run.id));
@@ -163,16 +158,17 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   }
 
   let watcher: InterruptionWatcher | null = null;
-  if (opts.watchInterruptions) {
-    watcher = startInterruptionWatcher({
-      ...opts.watchInterruptions,
+  const watchFromSettings = (s: Settings) => (s.watchInterruptions ? { baseUrl: s.imdsUrl ?? undefined } : null);
+  const startWatching = (w: { baseUrl?: string; intervalMs?: number }): InterruptionWatcher =>
+    startInterruptionWatcher({
+      ...w,
       onLog: (level, message) => log(level, `interruption watcher: ${message}`),
       onNotice: (n) => {
         const state = runs.state();
         const run = state.activeRun;
         log('warn', `${describeNotice(n)}${run ? `: checkpointing run ${run.id} and stopping it` : ''}`);
         if (!run) return;
-        store.events.add({ runId: run.id, kind: 'note', data: { message: describeNotice(n), interruption: n } });
+        emit('run.event', store.events.add({ runId: run.id, kind: 'note', data: { message: describeNotice(n), interruption: n } }));
         try {
           runs.stop(run.id); // a graceful stop writes a mid-epoch checkpoint at the next step boundary
         } catch (e) {
@@ -180,7 +176,36 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         }
       },
     });
-  }
+  const watch = opts.watchInterruptions === undefined ? watchFromSettings(settings) : opts.watchInterruptions;
+  if (watch) watcher = startWatching(watch);
+  const settingsCtl = {
+    get: () => settings,
+    async set(patch: SettingsPatch): Promise<Settings> {
+      const next = SettingsSchema.parse({ ...settings, ...patch });
+      writeSettings(paths.dataDir, next);
+      const wasOn = watchFromSettings(settings);
+      settings = next;
+      const nowOn = watchFromSettings(next);
+      // an explicit --watch-interruptions of this process is not overridden by the app
+      if (opts.watchInterruptions === undefined && JSON.stringify(wasOn) !== JSON.stringify(nowOn)) {
+        await watcher?.stop();
+        watcher = nowOn ? startWatching(nowOn) : null;
+        log('info', nowOn ? 'watching for EC2 spot interruptions and maintenance' : 'no longer watching for EC2 interruptions');
+      }
+      return next;
+    },
+  };
+
+  const ctx: HandlerContext = { store, runs, paths, datasetRoots, emit, log, settings: settingsCtl };
+  const handlers: Handlers = {
+    ...createRunHandlers(ctx),
+    ...createCheckpointHandlers(ctx),
+    ...createAugmentHandlers(ctx),
+    ...createExportHandlers(ctx),
+    ...createDatasetHandlers(ctx),
+    ...createSystemHandlers(ctx),
+    ...createStateHandlers(ctx),
+  };
 
   async function dispatch(command: string, params: unknown): Promise<unknown> {
     if (closed) throw new WorkstationError('INVALID_STATE', 'the service is shutting down');

@@ -1,6 +1,7 @@
 // The service API, declared once. Every transport (Node IPC for Electron main, WebSocket for
 // `serve`, in-process for the CLI) is derived from this table, and params are validated with
 // these schemas where they enter the service; events are validated where they enter a client.
+import { SettingsPatchSchema, SettingsSchema } from '../config/settings';
 import { z } from 'zod';
 import { AugmentPatchSchema } from '../config/augment';
 import {
@@ -87,6 +88,10 @@ export const COMMANDS = {
     result: z.object({ summary: DatasetSummarySchema, sampleImages: z.array(z.string()) }),
   },
   'system.info': { params: z.strictObject({}), result: SystemInfoSchema },
+  /** the data directory's app settings (auto-resume after a crash, EC2 interruption watching) */
+  'settings.get': { params: z.strictObject({}), result: SettingsSchema },
+  /** changes settings; interruption watching starts/stops at once, auto-resume applies at the next service start */
+  'settings.set': { params: z.strictObject({ patch: SettingsPatchSchema }), result: SettingsSchema },
   /** what a client connecting mid-run needs before it follows events */
   'state.get': { params: z.strictObject({}), result: ServiceStateSchema },
 } as const;

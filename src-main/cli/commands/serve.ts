@@ -23,7 +23,7 @@ const command: CommandSpec = {
     host: { type: 'string', description: 'address to bind', default: '127.0.0.1' },
     'allow-remote': { type: 'boolean', description: 'allow binding a non-loopback address (prints a warning)' },
     token: { type: 'string', description: 'use this token instead of a random one (at least 16 characters)' },
-    'auto-resume': { type: 'boolean', description: 'resume runs that were training when their process died (default on)', default: true },
+    'auto-resume': { type: 'boolean', description: 'resume runs that were training when their process died (default: the data dir settings, on)' },
     ...DB_FLAG,
     ...DATA_DIR_FLAG,
     ...WATCH_FLAGS,
@@ -44,7 +44,7 @@ const command: CommandSpec = {
     if (given !== undefined && given.length < 16) throw new WorkstationError('INVALID_ARGUMENT', '--token must be at least 16 characters', { field: 'token' });
     const token = given ?? createToken();
     const dataDir = resolveDataDir(args, io);
-    const service = await openCliService(args, io, { autoResume: bool(args, 'auto-resume') });
+    const service = await openCliService(args, io, { autoResume: args.flags['auto-resume'] as boolean | undefined });
     let server;
     try {
       server = await startHttpServer({

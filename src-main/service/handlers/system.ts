@@ -1,10 +1,12 @@
-// system.info: OS, memory, the backend of the active (or last) trainer, and data-pipeline vs
+// settings.get / settings.set: the data dir's app settings. system.info: OS, memory, the backend of the active (or last) trainer, and data-pipeline vs
 // training throughput (when the loader is slower than the trainer, the GPU starves).
 import os from 'node:os';
 import type { HandlerContext, Handlers } from './types';
 
 export function createSystemHandlers(ctx: HandlerContext): Handlers {
   return {
+    'settings.get': () => ctx.settings.get(),
+    'settings.set': ({ patch }) => ctx.settings.set(patch),
     'system.info': () => {
       const backend = ctx.runs.backend();
       const cpus = os.cpus();

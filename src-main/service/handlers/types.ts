@@ -1,6 +1,7 @@
 // What a command handler is: a function from validated params to the contract's result type.
 // Each file in handlers/ creates the handlers of one command group from a shared context.
 import type { CommandName, CommandParamsParsed, CommandResult } from '../../../src-shared/api/contract';
+import type { Settings, SettingsPatch } from '../../../src-shared/config/settings';
 import type { AppPaths } from '../../common/paths';
 import type { Store } from '../../store/index';
 import type { DatasetRoots } from '../dataset-roots';
@@ -16,4 +17,6 @@ export interface HandlerContext {
   datasetRoots: DatasetRoots;
   emit: Emit;
   log: LogFn;
+  /** the data dir's app settings (settings.json): read, and change (applied at once where they can be) */
+  settings: { get(): Settings; set(patch: SettingsPatch): Promise<Settings> };
 }
