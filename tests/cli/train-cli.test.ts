@@ -109,7 +109,7 @@ describe('workstation train', () => {
     }
   });
 
-  it('Ctrl-C stops at a step boundary (exit 130, status stopped); `workstation resume --run <name>` finishes the same run', async () => {
+  it('Ctrl-C inside an epoch writes a mid-epoch checkpoint (exit 130, status stopped); `workstation resume --run <name>` continues at the next step and ends on the uninterrupted weights', async () => {
     const cfg = path.join(dir, 'configs', 'three.json');
     fs.writeFileSync(cfg, JSON.stringify(tinyConfig({ name: 'to-resume', epochs: 3, steps: 3 })));
     const p = spawn(process.execPath, [path.join(ROOT, 'bin/workstation.cjs'), 'train', '--config', cfg, ...common()], { cwd: dir });
@@ -118,20 +118,37 @@ describe('workstation train', () => {
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (/checkpoint epoch 1:/.test(stderr) && !p.killed) p.kill('SIGINT');
+      if (/epoch 2\/3 train step 1\/3/.test(stderr) && !p.killed) p.kill('SIGINT');
     });
     const code = await new Promise<number | null>((resolve) => p.on('close', (c) => resolve(c)));
     expect(code, stderr).toBe(130);
     const stopped = parseOne(stdout);
     expect(stopped.status).toBe('stopped');
     expect(stderr).toContain(`workstation resume --run ${stopped.runId}`);
+    let newest: string;
+    const store0 = openStore(path.join(dir, 'cli.db'));
+    try {
+      newest = store0.checkpoints.latest(stopped.runId)!.path;
+    } finally {
+      store0.close();
+    }
+    const inspected = await cli(['checkpoint', 'inspect', newest, '--json']);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    const info = JSON.parse(inspected.stdout) as { kind: string; stepInEpoch: number; epoch: number };
+    expect(info.kind).toBe('mid-epoch');
+    expect(info.epoch).toBe(2);
+    expect(info.stepInEpoch).toBeGreaterThanOrEqual(1);
 
     const r = await cli(['resume', '--run', 'to-resume', ...common()]);
     expect(r.code, r.stderr).toBe(0);
-    const done = parseOne(r.stdout);
+    const done = JSON.parse(r.stdout) as TrainJson & { resumedFrom: { epoch: number; stepInEpoch: number; checkpoint: string } };
     expect(done.runId).toBe(stopped.runId);
     expect(done.status).toBe('completed');
-    expect(done.epochs.map((e) => e.epoch).at(-1)).toBe(3);
+    expect(done.resumedFrom).toEqual({ epoch: 2, stepInEpoch: info.stepInEpoch, checkpoint: newest });
+    expect(done.epochs.map((e) => e.epoch)).toEqual([2, 3]);
+    const straight = parseOne((await cli(['train', '--config', cfg, '--name', 'straight-three', ...common()])).stdout);
+    expect(done.weightsSha256).toBe(straight.weightsSha256);
+    expect(done.epochs.map((e) => e.trainLoss)).toEqual(straight.epochs.slice(1).map((e) => e.trainLoss));
     const store = openStore(path.join(dir, 'cli.db'));
     try {
       expect(store.metrics.epochs(stopped.runId).map((e) => e.epoch)).toEqual([1, 2, 3]);
