@@ -117,14 +117,14 @@ describe('schema and migrations', () => {
     expect(db1.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeUndefined();
     db1.close();
 
-    const addNotes: Migration = {
+    const addColour: Migration = {
       version: MIGRATIONS.length + 1,
-      name: 'run-notes',
-      up: (db) => db.exec("ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''"),
+      name: 'run-colour',
+      up: (db) => db.exec("ALTER TABLE runs ADD COLUMN colour TEXT NOT NULL DEFAULT ''"),
     };
     const db2 = openDatabase(dbPath);
-    expect(migrate(db2, [...MIGRATIONS, addNotes], dbPath)).toBe(MIGRATIONS.length + 1);
-    expect(db2.prepare('SELECT name, notes FROM runs').all()).toEqual([{ name: 'baseline', notes: '' }]);
+    expect(migrate(db2, [...MIGRATIONS, addColour], dbPath)).toBe(MIGRATIONS.length + 1);
+    expect(db2.prepare('SELECT name, colour FROM runs').all()).toEqual([{ name: 'baseline', colour: '' }]);
     expect(db2.prepare('SELECT COUNT(*) AS n FROM epoch_metrics').get()).toEqual({ n: 1 });
     db2.close();
   });
@@ -401,7 +401,7 @@ describe('migration 2: owners and mid-epoch checkpoints', () => {
     db.close();
 
     const store = open(dbPath);
-    expect(store.schemaVersion).toBe(2);
+    expect(store.schemaVersion).toBe(SCHEMA_VERSION);
     // No owner recorded (an older build): the row reads as stored.
     expect(store.runs.get(1)).toMatchObject({ name: 'old-run', status: 'running', seed: 3, targetEpochs: 90, owner: null });
     expect(store.runs.owner(1)).toBeNull();
@@ -429,7 +429,7 @@ describe('migration 2: owners and mid-epoch checkpoints', () => {
     store.close();
 
     const raw = new Database(dbPath, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const cols = (table: string) => (raw.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
     expect(cols('checkpoints')).toEqual(expect.arrayContaining(['kind', 'step_in_epoch', 'global_step']));
     expect(cols('runs')).toEqual(expect.arrayContaining(['owner_pid', 'owner_host', 'owner_started_at', 'heartbeat_at']));
