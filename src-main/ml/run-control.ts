@@ -1,9 +1,16 @@
 // Pause / resume / stop requests for a training loop, honoured at step boundaries: `gate()`
-// waits while paused and says whether the loop may go on.
+// waits while paused and says whether the loop may go on. The time spent waiting is counted, so
+// rates, ETAs and epoch durations leave paused time out.
 export class RunControl {
   private paused = false;
   private stopRequested = false;
   private wake: (() => void) | null = null;
+  private waitedMs = 0;
+
+  /** total milliseconds the loop has waited in gate() while paused */
+  get pausedMs(): number {
+    return this.waitedMs;
+  }
 
   pause(): void {
     this.paused = true;
@@ -25,7 +32,11 @@ export class RunControl {
 
   /** resolves true to go on, false when a stop was requested (also while paused) */
   async gate(): Promise<boolean> {
-    while (this.paused && !this.stopRequested) await new Promise<void>((r) => (this.wake = r));
+    if (this.paused && !this.stopRequested) {
+      const t0 = performance.now();
+      while (this.paused && !this.stopRequested) await new Promise<void>((r) => (this.wake = r));
+      this.waitedMs += performance.now() - t0;
+    }
     this.wake = null;
     return !this.stopRequested;
   }

@@ -21,7 +21,7 @@ export interface LoopState {
   pendingAugment: AugmentPatch | null;
   /** recorded live changes to re-apply at their global steps (a resumed run), in step order */
   scheduled: { globalStep: number; patch: AugmentPatch }[];
-  /** steps and wall time of this trainer (for the ETA) */
+  /** steps of this trainer and when it started (in RunControl's active time: paused time left out), for the ETA */
   runSteps: number;
   runStart: number;
 }
@@ -59,7 +59,9 @@ export async function trainEpoch(ctx: EpochContext, epoch: number, acc: MetricAc
   let lr = NaN;
   let momentum = NaN;
   let stepInEpoch = startStep;
-  let windowStart = performance.now();
+  // wall time minus paused time: a paused run's rate and ETA are about training, not waiting
+  const active = () => performance.now() - ctx.control.pausedMs;
+  let windowStart = active();
   let windowImages = 0;
   for await (const batch of ctx.source.batches('train', epoch, { startStep })) {
     if (!(await ctx.control.gate())) return { stopped: true, lr, momentum, stepsDone: stepInEpoch };
@@ -90,7 +92,7 @@ export async function trainEpoch(ctx: EpochContext, epoch: number, acc: MetricAc
       // A diverged run must stop loudly, not burn GPU-days on NaN weights; the epoch is not
       // checkpointed, so the last good checkpoint stays the newest one.
       if (!Number.isFinite(totals.loss)) throw diverged(epoch, stepInEpoch + 1, totals.loss, lr, momentum);
-      const now = performance.now();
+      const now = active();
       const rate = state.runSteps / ((now - state.runStart) / 1000);
       const remaining = (target - epoch) * spe + (spe - stepInEpoch - 1);
       ctx.onStep?.(

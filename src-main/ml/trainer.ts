@@ -25,6 +25,7 @@ import type { StepEvent } from './progress';
 import { RunControl } from './run-control';
 import { diverged, trainEpoch, type EpochContext, type LoopState } from './train-epoch';
 import { validateEpoch } from './validate';
+import { loadTorchvisionWeightsInto } from './interop/torchvision-names';
 
 export type { StepEvent } from './progress';
 export type { CheckpointEvent } from './checkpoint-writer';
@@ -45,6 +46,8 @@ export interface TrainerOptions {
   checkpointDir: string;
   resumeFrom?: string;
   resumeMode?: 'exact' | 'fork';
+  /** a fresh run starts from these torchvision-named weights (.safetensors, strict) instead of the seeded init */
+  initWeights?: string;
   /**
    * Live augmentation changes recorded after the checkpoint resumed from, re-applied at their
    * recorded global steps (the checkpoint holds the augmentation in effect when it was written).
@@ -180,6 +183,12 @@ export class Trainer {
     // temp files of a write killed half-way (SIGKILL, power loss) are never a checkpoint
     for (const t of removeStaleTemps(opts.checkpointDir)) opts.events?.onLog?.('info', `removed ${t}, left by an interrupted checkpoint write`);
     try {
+      if (opts.initWeights && opts.resumeFrom)
+        throw new WorkstationError('INVALID_ARGUMENT', 'initial weights and a checkpoint to resume from exclude each other', { field: 'initWeights' });
+      if (opts.initWeights) {
+        const w = loadTorchvisionWeightsInto(opts.initWeights, model);
+        opts.events?.onLog?.('info', `initial weights from ${opts.initWeights} (${w.tensors.length} tensors)`);
+      }
       if (!opts.resumeFrom) return new Trainer(opts, backend, model, { startEpoch: 1, globalStep: 0, sched: fresh, optimizer });
       const ck = loadCheckpointInto(opts.resumeFrom, model);
       const h = ck.header;
@@ -312,8 +321,10 @@ export class Trainer {
         // training time of the epoch: what the partial epoch had, plus this trainer's share
         const before = partial?.trainSeconds ?? 0;
         const skippedBefore = partial?.skipped ?? 0;
-        const t0 = performance.now();
-        const epochSeconds = () => before + (performance.now() - t0) / 1000;
+        // paused time is not training time: epoch seconds and images/s leave it out
+        const active = () => performance.now() - this.control.pausedMs;
+        const t0 = active();
+        const epochSeconds = () => before + (active() - t0) / 1000;
         let last = { lr: partial?.lr ?? NaN, momentum: partial?.momentum ?? NaN };
         const ctx: EpochContext = {
           ...this.epochContext(),
@@ -364,7 +375,7 @@ export class Trainer {
           lr: last.lr,
           momentum: last.momentum,
           imagesPerSec: (train.samples - (partial?.samples ?? 0)) / Math.max(1e-9, trainSeconds - before),
-          epochSeconds: before + (performance.now() - t0) / 1000,
+          epochSeconds: epochSeconds(),
           skippedFiles: skippedBefore + (stats?.skipped ?? 0) + (this.source.stats('val', epoch)?.skipped ?? 0),
           imageSize: this.source.imageSize('train', epoch),
         };

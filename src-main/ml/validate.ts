@@ -30,7 +30,8 @@ export async function validateEpoch(ctx: ValidateContext, epoch: number, acc: Me
   if (steps === 0) return null;
   acc.reset();
   let i = 0;
-  const t0 = performance.now();
+  const active = () => performance.now() - ctx.control.pausedMs;
+  const t0 = active();
   for await (const batch of ctx.source.batches('val', epoch)) {
     if (!(await ctx.control.gate())) return 'stopped';
     const x = prepareBatch(batch, { train: false, augment: ctx.augment, seed: ctx.cfg.seed });
@@ -53,7 +54,7 @@ export async function validateEpoch(ctx: ValidateContext, epoch: number, acc: Me
           lr: ctx.lr,
           momentum: ctx.momentum,
           images: totals.samples,
-          seconds: (performance.now() - t0) / 1000,
+          seconds: (active() - t0) / 1000,
           etaSeconds: null,
           targetEpochs: ctx.cfg.train.epochs,
         }),

@@ -312,4 +312,37 @@ describe('Trainer', () => {
     expect(Number.isFinite(r.epochs[0].trainLoss)).toBe(true);
     expect((await inspectCheckpoint(r.lastCheckpoint!)).numClasses).toBe(4);
   });
+
+  it('leaves paused time out of the epoch duration and the rates', async () => {
+    const src = await source();
+    let resumedAt = 0;
+    let pausedFor = 0;
+    const t: Trainer = await Trainer.create({
+      config: config({ train: { epochs: 1 } }),
+      source: src,
+      checkpointDir: tempDir(),
+      events: {
+        onStep: (p) => {
+          if (p.phase !== 'train' || p.globalStep !== 2) return;
+          t.pause();
+          const t0 = performance.now();
+          // the condition under test: a pause that lasts a while (not a wait for the trainer)
+          setTimeout(() => {
+            pausedFor = performance.now() - t0;
+            resumedAt = performance.now();
+            t.resume();
+          }, 600);
+        },
+      },
+    });
+    const w0 = performance.now();
+    const r = await t.run();
+    const wall = (performance.now() - w0) / 1000;
+    t.dispose();
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(pausedFor).toBeGreaterThanOrEqual(600);
+    // the epoch's seconds are what it trained: at least the paused 0.6 s shorter than the wall time
+    expect(r.epochs[0].epochSeconds).toBeLessThanOrEqual(wall - pausedFor / 1000 + 0.01);
+    expect(r.epochs[0].epochSeconds).toBeGreaterThan(0);
+  });
 });
