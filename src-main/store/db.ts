@@ -5,17 +5,17 @@
 // OS already holds; only an OS crash or power loss may roll back the last transactions (NORMAL
 // skips the fsync per commit). That is the failure model we design for (a killed service); an
 // epoch row lost to power failure is recomputed by resuming from the previous checkpoint.
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { WorkstationError } from '../../src-shared/errors';
+import { createDatabaseFolder } from './db-folder';
 import type { Migration } from './migrations/index';
 
 export type Db = Database.Database;
 
 export function openDatabase(dbPath: string): Db {
   const inMemory = dbPath === ':memory:';
-  if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
+  // never a recursive mkdir: it spins forever under /proc (see db-folder.ts)
+  if (!inMemory) createDatabaseFolder(dbPath);
   let db: Db;
   try {
     db = new Database(dbPath);

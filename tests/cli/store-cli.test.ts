@@ -1,25 +1,32 @@
-// The store commands as users run them: real processes on the CLI bundle (built by the global
-// setup), a real database file, the seed fixture log.
+// The store commands as users run them: real processes through bin/workstation.cjs (on the bundle
+// the global setup built), a real database file, the seed fixture log. Also what every command
+// taking --db says when the database folder cannot be created.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CSV_COLUMNS } from '../../src-shared/metrics';
+import { CSV_COLUMNS, type EpochMetrics } from '../../src-shared/metrics';
 import type { RunSummary } from '../../src-shared/api/schemas';
-import { nodeBundlePath } from '../../src-main/common/paths';
+import { openStore } from '../../src-main/store/index';
 import { tempDir } from '../helpers/samples';
+import { tinyConfig } from '../service/tiny-config';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/logs/seed-run.log');
-const CLI = nodeBundlePath('cli');
+const BIN = path.resolve(__dirname, '../../bin/workstation.cjs');
 
-function workstation(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const code = `require(${JSON.stringify(CLI)}).main(process.argv.slice(1)).then((c) => { process.exitCode = c; })`;
-  const r = spawnSync(process.execPath, ['-e', code, ...args], {
+function workstation(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? tempDir('ws-cli-cwd-'),
     env: { ...process.env, ...opts.env },
     encoding: 'utf8',
+    // a command that hangs must fail the test, not the run: SIGKILL, because a process stuck in a
+    // synchronous loop never handles SIGTERM
+    timeout: opts.timeoutMs ?? 60_000,
+    killSignal: 'SIGKILL',
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
 }
 
 describe('workstation import-log / runs / export-csv', () => {
@@ -41,16 +48,18 @@ describe('workstation import-log / runs / export-csv', () => {
     const listed = workstation(['runs', '--json', '--db', db]);
     expect(listed.code).toBe(0);
     const runs = JSON.parse(listed.stdout) as RunSummary[];
-    expect(runs.map((r) => [r.id, r.status, r.lastEpoch, r.bestValTop1 !== null])).toEqual([
-      [1, 'completed', 22, true],
-      [2, 'completed', 31, true],
-      [3, 'completed', 39, true],
+    expect(runs.map((r) => [r.id, r.status, r.lastEpoch, r.bestValTop1, r.owner])).toEqual([
+      [1, 'completed', 22, 62.15, null],
+      [2, 'completed', 31, 67.24, null],
+      [3, 'completed', 39, 70.27, null],
     ]);
     const table = workstation(['runs', '--db', db]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATUS\s+PARENT\s+EPOCHS\s+BEST VAL TOP-1/);
-    expect(lines[3]).toMatch(/^3\s+seed-run-resume-e30\s+completed\s+#2@29\s+39\/39\s+70\.27/);
+    expect(lines[0]).toMatch(/^#\s+NAME\s+STATUS\s+PROGRESS\s+BEST VAL TOP-1\s+STARTED\s+FORKED FROM\s+BACKEND$/);
+    // imported runs never ran here: no start time, no backend
+    expect(lines[1]).toMatch(/^1\s+seed-run\s+completed\s+epoch 22\/22\s+62\.1%\s+-\s+-\s+-$/);
+    expect(lines[3]).toMatch(/^3\s+seed-run-resume-e30\s+completed\s+epoch 39\/39\s+70\.3%\s+-\s+#2 at epoch 29\s+-$/);
 
     const csv = workstation(['export-csv', '--run', 'seed-run-resume-e30', '--lineage', '--db', db]);
     expect(csv.code).toBe(0);
@@ -117,4 +126,101 @@ describe('workstation import-log / runs / export-csv', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/error \[DB_VERSION\]: database .*newer\.db has schema version 999, this build understands up to \d+; upgrade the app/);
   });
+
+  it('words a live run like the app: status with the process training it, epoch 12/39, 71.2%, start time; --json has the owner', () => {
+    const dir = tempDir('ws-cli-');
+    const db = path.join(dir, 'ws.db');
+    const startedAt = '2024-05-01T10:04:12.000Z';
+    const store = openStore(db, { now: () => new Date(startedAt) });
+    try {
+      const live = store.runs.create({ name: 'live-run', config: {}, seed: 1, targetEpochs: 39, backend: 'cpu' });
+      store.runs.setStatus(live.id, 'running');
+      // this test process is the owner: alive on this host while the CLI looks
+      store.runs.claim(live.id, { pid: process.pid, host: os.hostname(), startedAt });
+      for (let epoch = 1; epoch <= 12; epoch++) store.metrics.addEpoch(live.id, epochRow(epoch, epoch === 9 ? 71.23 : 50 + epoch));
+      store.runs.create({ name: 'its-fork', config: {}, seed: 1, targetEpochs: 50, parentRunId: live.id, forkEpoch: 12 });
+    } finally {
+      store.close();
+    }
+    const env = { TZ: 'UTC' }; // start times print in local time
+    const table = workstation(['runs', '--db', db], { env });
+    expect(table.stderr).toBe('');
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[1]).toMatch(new RegExp(`^1\\s+live-run\\s+running \\(pid ${process.pid}\\)\\s+epoch 12/39\\s+71\\.2%\\s+2024-05-01 10:04\\s+-\\s+cpu$`));
+    // a queued fork has not started; it counts from the epoch it forks at
+    expect(lines[2]).toMatch(/^2\s+its-fork\s+queued\s+epoch 12\/50\s+-\s+-\s+#1 at epoch 12\s+-$/);
+
+    const json = workstation(['runs', '--json', '--db', db], { env });
+    expect(json.code).toBe(0);
+    const runs = JSON.parse(json.stdout) as RunSummary[];
+    expect(runs[0]).toMatchObject({ status: 'running', lastEpoch: 12, targetEpochs: 39, bestValTop1: 71.23, startedAt });
+    expect(runs[0].owner).toEqual({ pid: process.pid, host: os.hostname(), startedAt, heartbeatAt: startedAt });
+    expect(runs[1]).toMatchObject({ status: 'queued', lastEpoch: null, owner: null });
+  });
+
+  it('every command taking --db says in one line that a database folder under a regular file cannot be created (exit 2)', () => {
+    const dir = tempDir('ws-cli-');
+    const file = path.join(dir, 'some-file');
+    fs.writeFileSync(file, 'not a folder');
+    fs.writeFileSync(path.join(dir, 'tiny.json'), JSON.stringify(tinyConfig({ epochs: 1 })));
+    const db = path.join(file, 'x.db');
+    const commands = [['runs'], ['export-csv', '--run', '1'], ['import-log', FIXTURE], ['train', '--config', 'tiny.json'], ['resume', '--run', '1'], ['serve']];
+    for (const args of commands) {
+      const r = workstation([...args, '--db', db], { cwd: dir, env: { WORKSTATION_HOME: path.join(dir, 'home') } });
+      expect(r.stderr, args[0]).toBe(
+        `workstation ${args[0]}: error [INVALID_ARGUMENT]: cannot create the database folder ${file}: ${file} is a file, not a folder\n`,
+      );
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stdout, args[0]).toBe('');
+    }
+    // deeper below the file: the folder named is the database's, the reason names the file
+    const deep = workstation(['runs', '--db', path.join(file, 'a', 'b', 'x.db')]);
+    expect(deep.code).toBe(2);
+    expect(deep.stderr).toBe(
+      `workstation runs: error [INVALID_ARGUMENT]: cannot create the database folder ${path.join(file, 'a', 'b')}: ${file} is a file, not a folder\n`,
+    );
+    expect(fs.readFileSync(file, 'utf8')).toBe('not a folder');
+    // a missing folder chain under a real folder is still created
+    const fresh = workstation(['runs', '--db', path.join(dir, 'new', 'deep', 'x.db')]);
+    expect(fresh.code).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'new', 'deep', 'x.db'))).toBe(true);
+  });
+
+  // Node's recursive mkdir spins forever under /proc (mkdir there answers ENOENT): the process must
+  // refuse at once. Bounded by the helper's timeout with SIGKILL, since the spin ignores SIGTERM.
+  it.skipIf(process.platform !== 'linux' || !fs.existsSync('/proc/self'))(
+    'refuses a database folder under /proc promptly (exit 2), for every command taking --db',
+    () => {
+      const dir = tempDir('ws-cli-');
+      fs.writeFileSync(path.join(dir, 'tiny.json'), JSON.stringify(tinyConfig({ epochs: 1 })));
+      for (const args of [['runs'], ['export-csv', '--run', '1'], ['train', '--config', 'tiny.json'], ['serve']]) {
+        const r = workstation([...args, '--db', '/proc/nope/x.db'], { cwd: dir, env: { WORKSTATION_HOME: path.join(dir, 'home') }, timeoutMs: 20_000 });
+        expect(r.signal, `${args[0]} was killed after ${r.ms} ms`).toBeNull();
+        expect(r.code, args[0]).toBe(2);
+        expect(r.stderr, args[0]).toBe(
+          `workstation ${args[0]}: error [INVALID_ARGUMENT]: cannot create the database folder /proc/nope: /proc is on the proc pseudo file system, where folders cannot be created\n`,
+        );
+      }
+      expect(fs.existsSync('/proc/nope')).toBe(false);
+    },
+  );
 });
+
+function epochRow(epoch: number, valTop1: number): EpochMetrics {
+  return {
+    epoch,
+    trainLoss: 2,
+    trainTop1: 40,
+    trainTop5: 70,
+    valLoss: 2.1,
+    valTop1,
+    valTop5: 90,
+    lr: 0.01,
+    momentum: 0.9,
+    imagesPerSec: 100,
+    epochSeconds: 10,
+    skippedFiles: 0,
+    imageSize: 32,
+  };
+}

@@ -1,5 +1,5 @@
 // `workstation runs [--json] [--db]`: the runs in the store, as a table worded like the app's runs
-// list (epoch 12/39, 71.2 %, status, when it started, what it was forked from) or as JSON
+// list (epoch 12/39, 71.2%, status, when it started, what it was forked from) or as JSON
 // (RunSummary[], with `owner`: the live process training the run, or null).
 import os from 'node:os';
 import type { RunSummary } from '../../../src-shared/api/schemas';
@@ -10,7 +10,7 @@ import { openStore } from '../../store/index';
 
 /** Best val top-1 as the app shows it: one decimal, percent sign. */
 function pct(v: number | null): string {
-  return v === null || !Number.isFinite(v) ? '-' : `${v.toFixed(1)} %`;
+  return v === null || !Number.isFinite(v) ? '-' : `${v.toFixed(1)}%`;
 }
 
 /** Epochs done of the run's target, as the app counts them (a fork starts at its fork epoch). */
@@ -70,7 +70,14 @@ const command: CommandSpec = {
     try {
       const runs = store.runs.list();
       // owner is always present in the JSON, null when no live process holds the run
-      if (bool(args, 'json')) io.stdout(JSON.stringify(runs.map((r) => ({ ...r, owner: r.owner ?? null })), null, 2) + '\n');
+      if (bool(args, 'json'))
+        io.stdout(
+          JSON.stringify(
+            runs.map((r) => ({ ...r, owner: r.owner ?? null })),
+            null,
+            2,
+          ) + '\n',
+        );
       else if (runs.length === 0) io.stdout(`no runs in ${store.path}\n`);
       else io.stdout(runsTable(runs));
       return 0;
