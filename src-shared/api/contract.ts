@@ -85,7 +85,12 @@ export const COMMANDS = {
   /** the demo dataset (generated on first use) and sample image paths for the augmentation tuner */
   'dataset.status': {
     params: z.strictObject({ root: z.string().min(1).nullable().default(null), samples: z.number().int().min(0).max(64).default(8) }),
-    result: z.object({ summary: DatasetSummarySchema, sampleImages: z.array(z.string()) }),
+    result: z.object({
+      summary: DatasetSummarySchema,
+      sampleImages: z.array(z.string()),
+      /** the class of each sample image, in the same order (names from the dataset's synset mapping) */
+      sampleClasses: z.array(z.object({ wnid: z.string(), name: z.string() })),
+    }),
   },
   'system.info': { params: z.strictObject({}), result: SystemInfoSchema },
   /** the data directory's app settings (auto-resume after a crash, EC2 interruption watching) */

@@ -20,7 +20,7 @@ function summarize(index: DatasetIndex, demo: boolean): DatasetSummary {
 }
 
 /** Up to n training images, one per class first (a varied grid), then more of the same classes. */
-function sampleImages(index: DatasetIndex, n: number): string[] {
+function sampleImages(index: DatasetIndex, n: number): { images: string[]; classes: { wnid: string; name: string }[] } {
   const picked: number[] = [];
   const seen = new Set<number>();
   const { labels, files } = index.train;
@@ -30,7 +30,13 @@ function sampleImages(index: DatasetIndex, n: number): string[] {
     picked.push(i);
   }
   for (let i = 0; i < files.length && picked.length < n; i++) if (!picked.includes(i)) picked.push(i);
-  return picked.map((i) => splitFilePath(index.train, i));
+  return {
+    images: picked.map((i) => splitFilePath(index.train, i)),
+    classes: picked.map((i) => {
+      const c = index.classes[labels[i]];
+      return { wnid: c.wnid, name: c.name };
+    }),
+  };
 }
 
 export function createDatasetHandlers(ctx: HandlerContext): Handlers {
@@ -47,7 +53,12 @@ export function createDatasetHandlers(ctx: HandlerContext): Handlers {
       const demo = root === null;
       const dir = root ?? (await ensureDemoDataset(ctx.paths.demoDatasetDir));
       const idx = await index(dir);
-      return { summary: summarize(idx, demo || path.resolve(dir) === path.resolve(ctx.paths.demoDatasetDir)), sampleImages: sampleImages(idx, samples) };
+      const picked = sampleImages(idx, samples);
+      return {
+        summary: summarize(idx, demo || path.resolve(dir) === path.resolve(ctx.paths.demoDatasetDir)),
+        sampleImages: picked.images,
+        sampleClasses: picked.classes,
+      };
     },
   };
 }
