@@ -38,10 +38,10 @@ const layers = [
   },
   {
     folder: 'src-main/store',
-    may: ['src-shared'],
+    may: ['src-shared', common],
     only: ['better-sqlite3'],
     node: true,
-    why: 'src-main/store may import src-shared, better-sqlite3 and Node built-ins only',
+    why: 'src-main/store may import src-shared, src-main/common, better-sqlite3 and Node built-ins only',
   },
   {
     folder: 'src-main/ml',

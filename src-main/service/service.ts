@@ -31,6 +31,7 @@ import { describeNotice, startInterruptionWatcher, type InterruptionWatcher } fr
 import type { RunEvent } from '../../src-shared/api/schemas';
 import { SettingsSchema, type Settings, type SettingsPatch } from '../../src-shared/config/settings';
 import { readSettings, writeSettings } from './settings-file';
+import { makeFolder } from '../common/make-folder';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -81,6 +82,8 @@ export interface Service extends ServiceApi {
 
 export async function createService(opts: ServiceOptions): Promise<Service> {
   const paths = appPaths(opts.dataDir, opts.dbPath);
+  // one clear line for a data dir that cannot exist (under a file, in /proc), before any mkdir below it
+  makeFolder(paths.dataDir, 'data directory', 'data-dir');
   let settings: Settings = readSettings(paths.dataDir); // an invalid file is an error before anything opens
   const store = openStore(paths.dbPath);
   // An invalid payload is a bug on our side: say so loudly but keep the service up; a listener's

@@ -7,14 +7,14 @@
 // epoch row lost to power failure is recomputed by resuming from the previous checkpoint.
 import Database from 'better-sqlite3';
 import { WorkstationError } from '../../src-shared/errors';
-import { createDatabaseFolder } from './db-folder';
+import { createDatabaseFolder } from '../common/make-folder';
 import type { Migration } from './migrations/index';
 
 export type Db = Database.Database;
 
 export function openDatabase(dbPath: string): Db {
   const inMemory = dbPath === ':memory:';
-  // never a recursive mkdir: it spins forever under /proc (see db-folder.ts)
+  // never a recursive mkdir: it spins forever under /proc (see common/make-folder.ts)
   if (!inMemory) createDatabaseFolder(dbPath);
   let db: Db;
   try {

@@ -189,22 +189,26 @@ describe('workstation import-log / runs / export-csv', () => {
 
   // Node's recursive mkdir spins forever under /proc (mkdir there answers ENOENT): the process must
   // refuse at once. Bounded by the helper's timeout with SIGKILL, since the spin ignores SIGTERM.
-  it.skipIf(process.platform !== 'linux' || !fs.existsSync('/proc/self'))(
-    'refuses a database folder under /proc promptly (exit 2), for every command taking --db',
-    () => {
-      const dir = tempDir('ws-cli-');
-      fs.writeFileSync(path.join(dir, 'tiny.json'), JSON.stringify(tinyConfig({ epochs: 1 })));
-      for (const args of [['runs'], ['export-csv', '--run', '1'], ['train', '--config', 'tiny.json'], ['serve']]) {
-        const r = workstation([...args, '--db', '/proc/nope/x.db'], { cwd: dir, env: { WORKSTATION_HOME: path.join(dir, 'home') }, timeoutMs: 20_000 });
-        expect(r.signal, `${args[0]} was killed after ${r.ms} ms`).toBeNull();
-        expect(r.code, args[0]).toBe(2);
-        expect(r.stderr, args[0]).toBe(
-          `workstation ${args[0]}: error [INVALID_ARGUMENT]: cannot create the database folder /proc/nope: /proc is on the proc pseudo file system, where folders cannot be created\n`,
-        );
-      }
-      expect(fs.existsSync('/proc/nope')).toBe(false);
-    },
-  );
+  // (Linux, where the app trains; /proc is the pseudo file system this guards against.)
+  it('refuses a database folder or data directory under /proc promptly (exit 2), for every command taking --db / --data-dir', () => {
+    const dir = tempDir('ws-cli-');
+    fs.writeFileSync(path.join(dir, 'tiny.json'), JSON.stringify(tinyConfig({ epochs: 1 })));
+    for (const args of [['runs'], ['export-csv', '--run', '1'], ['train', '--config', 'tiny.json'], ['serve']]) {
+      const r = workstation([...args, '--db', '/proc/nope/x.db'], { cwd: dir, env: { WORKSTATION_HOME: path.join(dir, 'home') }, timeoutMs: 20_000 });
+      expect(r.signal, `${args[0]} was killed after ${r.ms} ms`).toBeNull();
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr, args[0]).toBe(
+        `workstation ${args[0]}: error [INVALID_ARGUMENT]: cannot create the database folder /proc/nope: /proc is on the proc pseudo file system, where folders cannot be created\n`,
+      );
+    }
+    for (const args of [['train', '--config', 'tiny.json'], ['serve'], ['resume', '--run', '1']]) {
+      const r = workstation([...args, '--db', path.join(dir, 'ok.db'), '--data-dir', '/proc/nope/data'], { cwd: dir, timeoutMs: 20_000 });
+      expect(r.signal, `${args[0]} was killed after ${r.ms} ms`).toBeNull();
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr, args[0]).toContain('cannot create the data directory /proc/nope/data: /proc is on the proc pseudo file system');
+    }
+    expect(fs.existsSync('/proc/nope')).toBe(false);
+  });
 });
 
 function epochRow(epoch: number, valTop1: number): EpochMetrics {

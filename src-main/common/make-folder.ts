@@ -1,4 +1,5 @@
-// Creates the folder a database file goes in, or says in one line why it cannot be created.
+// Creates a folder the app needs (the database's, the data directory), or says in one line why it
+// cannot be created.
 //
 // Not `fs.mkdirSync(dir, { recursive: true })`: under a regular file that throws a bare EEXIST,
 // and under /proc (where mkdir answers ENOENT although the parent exists) Node's recursive
@@ -46,9 +47,14 @@ function pseudoFs(dir: string): string | null {
 
 /** Makes sure the folder of dbPath exists; WorkstationError INVALID_ARGUMENT (field db) naming the folder and why otherwise. */
 export function createDatabaseFolder(dbPath: string): void {
-  const folder = path.dirname(path.resolve(dbPath));
+  makeFolder(path.dirname(path.resolve(dbPath)), 'database folder', 'db');
+}
+
+/** Makes sure `folder` exists; WorkstationError INVALID_ARGUMENT naming it ("cannot create the <what> <folder>: <why>") otherwise. */
+export function makeFolder(folder: string, what: string, field: string): void {
+  folder = path.resolve(folder);
   const fail = (reason: string, cause?: unknown): never => {
-    throw new WorkstationError('INVALID_ARGUMENT', `cannot create the database folder ${folder}: ${reason}`, { field: 'db', path: folder, cause });
+    throw new WorkstationError('INVALID_ARGUMENT', `cannot create the ${what} ${folder}: ${reason}`, { field, path: folder, cause });
   };
   const missing: string[] = [];
   let dir = folder;
