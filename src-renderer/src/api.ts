@@ -73,11 +73,20 @@ function browserDownload(name: string, content: string): string {
 }
 
 /** The transport state both clients report through `onConnection`. */
-function createConnectionState(initial: ConnectionState): { set(s: ConnectionState, d: string | null): void; onConnection: ClientApi['onConnection'] } {
+/** What a browser tab whose token the service no longer accepts says (instead of "Reconnecting…" forever). */
+export const STALE_TOKEN =
+  "This page's access token is no longer valid: the service was restarted with a new one. Open the URL that `workstation serve` printed this time (it carries the new token), or run `workstation serve` again.";
+
+function createConnectionState(initial: ConnectionState): {
+  set(s: ConnectionState, d: string | null): void;
+  detail(): string | null;
+  onConnection: ClientApi['onConnection'];
+} {
   let state = initial;
   let detail: string | null = null;
   const handlers = new Set<(s: ConnectionState, d: string | null) => void>();
   return {
+    detail: () => detail,
     set(s, d) {
       state = s;
       detail = d;
@@ -156,13 +165,17 @@ function createWebSocketApi(url: string): ClientApi {
       rpc.failAll('connection to the service was lost');
       // Backoff: 0.5 s, 1 s, 2 s … capped at 10 s, so a restarting service is picked up quickly.
       const delay = Math.min(10_000, 500 * 2 ** attempt++);
-      const why =
-        ev.code === 1008 || ev.code === 4401
-          ? 'The service refused the connection (token missing or expired: open the URL printed by `workstation serve`).'
-          : null;
-      conn.set('closed', why ?? `Reconnecting in ${Math.round(delay / 100) / 10} s…`);
+      if (conn.detail() !== STALE_TOKEN) conn.set('closed', `Reconnecting in ${Math.round(delay / 100) / 10} s…`);
+      // A browser never sees why an upgrade was refused (the close code is 1006 either way): ask
+      // over HTTP. 401 = this page's token no longer counts (the service restarted with a new one).
+      void fetch('/api/ping', { method: 'HEAD', credentials: 'same-origin', cache: 'no-store' }).then(
+        (r) => {
+          if (r.status === 401 && ws === null) conn.set('closed', STALE_TOKEN);
+        },
+        () => undefined, // not reachable: the plain reconnect message stays
+      );
       setTimeout(() => {
-        conn.set('connecting', null);
+        if (conn.detail() !== STALE_TOKEN) conn.set('connecting', null);
         connect();
       }, delay);
     };

@@ -505,4 +505,34 @@ describe('workstation in a browser (serve + Chromium)', () => {
       }
     },
   );
+
+  it('a tab whose token the service no longer accepts says so and how to get a new URL, instead of reconnecting forever', { timeout: T }, async () => {
+    const dir = tempDir('ws-e2e-token-');
+    const first = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir: path.join(dir, 'data') });
+    const port = Number(new URL(first.url).port);
+    const context = await browser.newContext({ viewport: { width: 1200, height: 700 } });
+    let second: Serve | null = null;
+    try {
+      const tab = await context.newPage();
+      await tab.goto(first.url);
+      await tab.getByTestId('nav-runs').waitFor();
+      await first.stop();
+      // the service comes back on the same port with a new token (what a restart of `serve` does)
+      second = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir: path.join(dir, 'data'), port, token: 'a-brand-new-token-0123456789' });
+      const stale = tab.getByTestId('banner-stale-token');
+      await stale.waitFor({ timeout: 60_000 });
+      expect(await stale.textContent()).toContain('Open the URL that `workstation serve` printed this time');
+      // it stays that way: no flicker back to "Reconnecting…"
+      await tab.waitForTimeout(1500);
+      expect(await tab.getByTestId('banner-stale-token').count()).toBe(1);
+      // and the new URL works
+      await tab.goto(second.url);
+      await tab.getByTestId('nav-runs').waitFor();
+      expect(await tab.getByTestId('banner-disconnected').count()).toBe(0);
+    } finally {
+      await context.close();
+      await first.stop();
+      await second?.stop();
+    }
+  });
 });

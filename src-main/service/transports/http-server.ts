@@ -121,6 +121,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       );
       return;
     }
+    // a page whose WebSocket dropped asks here whether its token still counts (401 above if not)
+    if (url.pathname === '/api/ping') {
+      res.writeHead(204, { 'cache-control': 'no-store' });
+      return void res.end();
+    }
     if (url.pathname.startsWith('/api/')) return text(res, 404, 'Not found');
     // First visit carries ?token=…: set the cookie so the page's own requests (assets, /ws) carry it.
     serveStatic(req, res, url, url.searchParams.has('token'));
