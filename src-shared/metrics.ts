@@ -17,6 +17,8 @@ export interface EpochMetrics {
   skippedFiles: number;
   /** training image size used in the epoch */
   imageSize: number;
+  /** share of the epoch's training time spent waiting for the next batch (0..1); absent in older rows */
+  dataWaitFraction?: number | null;
 }
 
 export interface StepSample {

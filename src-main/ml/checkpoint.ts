@@ -80,6 +80,8 @@ export interface PartialEpoch {
   trainSeconds: number;
   /** files skipped so far in the epoch */
   skipped: number;
+  /** seconds spent waiting for batches so far in the epoch (absent in older files) */
+  waitSeconds?: number;
   /** last step's lr and momentum */
   lr: number;
   momentum: number;

@@ -19,6 +19,8 @@ export interface ProgressInput {
   seconds: number;
   etaSeconds: number | null;
   targetEpochs: number;
+  /** seconds of `seconds` spent waiting for the next batch (train) */
+  waitSeconds?: number;
 }
 
 export function progressEvent(p: ProgressInput): StepEvent {
@@ -35,5 +37,6 @@ export function progressEvent(p: ProgressInput): StepEvent {
     etaSeconds: p.etaSeconds,
     targetEpochs: p.targetEpochs,
     phase: p.phase,
+    ...(p.waitSeconds !== undefined ? { dataWait: Math.min(1, Math.max(0, p.waitSeconds / Math.max(1e-9, p.seconds))) } : {}),
   };
 }

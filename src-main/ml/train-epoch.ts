@@ -39,12 +39,14 @@ export interface EpochContext {
   state: LoopState;
   onStep?(p: StepEvent): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void;
-  /** after each step (1-based count of steps done in the epoch); may write a checkpoint */
-  afterStep?(epoch: number, stepsDone: number): Promise<void>;
+  /** after each step (1-based count of steps done in the epoch, seconds waited for data so far); may write a checkpoint */
+  afterStep?(epoch: number, stepsDone: number, waitSeconds: number): Promise<void>;
 }
 
 export interface EpochTrainResult {
   stopped: boolean;
+  /** seconds this loop spent waiting for the next batch (paused time excluded) */
+  waitSeconds: number;
   /** the last step's lr and momentum (NaN when no step ran) */
   lr: number;
   momentum: number;
@@ -63,8 +65,15 @@ export async function trainEpoch(ctx: EpochContext, epoch: number, acc: MetricAc
   const active = () => performance.now() - ctx.control.pausedMs;
   let windowStart = active();
   let windowImages = 0;
+  // time blocked on the data loader: from the end of one step's work to the next batch's arrival
+  let waitStart = active();
+  let waitSeconds = 0;
+  let windowWait = 0;
   for await (const batch of ctx.source.batches('train', epoch, { startStep })) {
-    if (!(await ctx.control.gate())) return { stopped: true, lr, momentum, stepsDone: stepInEpoch };
+    const waited = (active() - waitStart) / 1000;
+    waitSeconds += waited;
+    windowWait += waited;
+    if (!(await ctx.control.gate())) return { stopped: true, lr, momentum, stepsDone: stepInEpoch, waitSeconds };
     while (state.scheduled.length && state.scheduled[0].globalStep <= state.globalStep) {
       const c = state.scheduled.shift()!;
       state.augment = applyAugmentPatch(state.augment, c.patch);
@@ -109,15 +118,18 @@ export async function trainEpoch(ctx: EpochContext, epoch: number, acc: MetricAc
           seconds: (now - windowStart) / 1000,
           etaSeconds: rate > 0 ? remaining / rate : null,
           targetEpochs: target,
+          waitSeconds: windowWait,
         }),
       );
       windowStart = now;
       windowImages = 0;
+      windowWait = 0;
     }
     stepInEpoch++;
-    await ctx.afterStep?.(epoch, stepInEpoch);
+    await ctx.afterStep?.(epoch, stepInEpoch, waitSeconds);
+    waitStart = active();
   }
-  return { stopped: false, lr, momentum, stepsDone: stepInEpoch };
+  return { stopped: false, lr, momentum, stepsDone: stepInEpoch, waitSeconds };
 }
 
 export function diverged(epoch: number, step: number, loss: number, lr: number, momentum: number): WorkstationError {

@@ -69,6 +69,8 @@ interface EpochSoFar {
   seconds: number;
   skippedBefore: number;
   last: { lr: number; momentum: number };
+  /** seconds waited for batches in the epoch so far */
+  waitSeconds: number;
 }
 
 /** Where a resumed trainer started: the checkpoint's epoch and the steps already done in it. */
@@ -321,6 +323,7 @@ export class Trainer {
         // training time of the epoch: what the partial epoch had, plus this trainer's share
         const before = partial?.trainSeconds ?? 0;
         const skippedBefore = partial?.skipped ?? 0;
+        const waitBefore = partial?.waitSeconds ?? 0;
         // paused time is not training time: epoch seconds and images/s leave it out
         const active = () => performance.now() - this.control.pausedMs;
         const t0 = active();
@@ -328,16 +331,27 @@ export class Trainer {
         let last = { lr: partial?.lr ?? NaN, momentum: partial?.momentum ?? NaN };
         const ctx: EpochContext = {
           ...this.epochContext(),
-          afterStep: async (e, done) => {
+          afterStep: async (e, done, waited) => {
             if (done < spe && this.midEpochDue())
-              await this.writeMidEpoch({ epoch: e, stepsDone: done, acc: trainAcc, seconds: epochSeconds(), skippedBefore, last }, true);
+              await this.writeMidEpoch(
+                { epoch: e, stepsDone: done, acc: trainAcc, seconds: epochSeconds(), skippedBefore, last, waitSeconds: waitBefore + waited },
+                true,
+              );
           },
         };
         const tr = await trainEpoch(ctx, epoch, trainAcc, startStep);
         if (tr.stepsDone > startStep) last = { lr: tr.lr, momentum: tr.momentum };
         if (tr.stopped) {
           stopped = true;
-          await this.checkpointOnStop({ epoch, stepsDone: tr.stepsDone, acc: trainAcc, seconds: epochSeconds(), skippedBefore, last });
+          await this.checkpointOnStop({
+            epoch,
+            stepsDone: tr.stepsDone,
+            acc: trainAcc,
+            seconds: epochSeconds(),
+            skippedBefore,
+            last,
+            waitSeconds: waitBefore + tr.waitSeconds,
+          });
           break;
         }
         const trainSeconds = epochSeconds();
@@ -360,7 +374,7 @@ export class Trainer {
         if (val === 'stopped') {
           stopped = true;
           // all training steps of the epoch are done: the checkpoint says so, resume validates
-          await this.checkpointOnStop({ epoch, stepsDone: spe, acc: trainAcc, seconds: trainSeconds, skippedBefore, last });
+          await this.checkpointOnStop({ epoch, stepsDone: spe, acc: trainAcc, seconds: trainSeconds, skippedBefore, last, waitSeconds: waitBefore + tr.waitSeconds });
           break;
         }
         const stats = this.source.stats('train', epoch);
@@ -378,6 +392,8 @@ export class Trainer {
           epochSeconds: epochSeconds(),
           skippedFiles: skippedBefore + (stats?.skipped ?? 0) + (this.source.stats('val', epoch)?.skipped ?? 0),
           imageSize: this.source.imageSize('train', epoch),
+          // the trainer's share of training time blocked on the data loader: a starving GPU shows here
+          dataWaitFraction: Math.min(1, (waitBefore + tr.waitSeconds) / Math.max(1e-9, trainSeconds)),
         };
         epochs.push(metrics);
         await this.events.onEpochEnd?.(metrics);
@@ -402,13 +418,13 @@ export class Trainer {
     await this.writeMidEpoch(p, false);
   }
 
-  private async writeMidEpoch({ epoch, stepsDone, acc, seconds, skippedBefore, last }: EpochSoFar, retry: boolean): Promise<void> {
+  private async writeMidEpoch({ epoch, stepsDone, acc, seconds, skippedBefore, last, waitSeconds }: EpochSoFar, retry: boolean): Promise<void> {
     const snap = acc.snapshot();
     const loss = snap.samples > 0 ? snap.sums[0] / snap.samples : 0;
     // never checkpoint NaN weights: a diverged run stops here like at a progress event
     if (!Number.isFinite(loss)) throw diverged(epoch, stepsDone, loss, last.lr, last.momentum);
     const skipped = skippedBefore + (this.source.stats('train', epoch)?.skipped ?? 0);
-    const partial: PartialEpoch = { ...snap, trainSeconds: seconds, skipped, ...last };
+    const partial: PartialEpoch = { ...snap, trainSeconds: seconds, skipped, ...last, waitSeconds };
     await this.checkpoint({ ...this.header('mid-epoch', epoch, stepsDone, null), partial }, retry);
   }
 

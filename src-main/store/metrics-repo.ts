@@ -29,6 +29,7 @@ interface EpochRow {
   epoch_seconds: number | null;
   skipped_files: number;
   image_size: number | null;
+  data_wait_fraction: number | null;
 }
 
 interface StepRow {
@@ -62,6 +63,8 @@ function toEpoch(r: EpochRow): EpochMetrics {
     epochSeconds: num(r.epoch_seconds),
     skippedFiles: r.skipped_files,
     imageSize: num(r.image_size),
+    // only when measured (rows of older builds, and imported logs, have none)
+    ...(r.data_wait_fraction !== null ? { dataWaitFraction: r.data_wait_fraction } : {}),
   };
 }
 
@@ -81,15 +84,15 @@ function toStep(r: StepRow): StepSample {
 export function createMetricsRepo(db: Db, now: () => string): MetricsRepo {
   const upsertEpoch = db.prepare(`
     INSERT INTO epoch_metrics (run_id, epoch, train_loss, train_top1, train_top5, val_loss, val_top1, val_top5,
-                               lr, momentum, images_per_sec, epoch_seconds, skipped_files, image_size, recorded_at)
+                               lr, momentum, images_per_sec, epoch_seconds, skipped_files, image_size, data_wait_fraction, recorded_at)
     VALUES (@runId, @epoch, @trainLoss, @trainTop1, @trainTop5, @valLoss, @valTop1, @valTop5,
-            @lr, @momentum, @imagesPerSec, @epochSeconds, @skippedFiles, @imageSize, @recordedAt)
+            @lr, @momentum, @imagesPerSec, @epochSeconds, @skippedFiles, @imageSize, @dataWaitFraction, @recordedAt)
     ON CONFLICT (run_id, epoch) DO UPDATE SET
       train_loss = excluded.train_loss, train_top1 = excluded.train_top1, train_top5 = excluded.train_top5,
       val_loss = excluded.val_loss, val_top1 = excluded.val_top1, val_top5 = excluded.val_top5,
       lr = excluded.lr, momentum = excluded.momentum, images_per_sec = excluded.images_per_sec,
       epoch_seconds = excluded.epoch_seconds, skipped_files = excluded.skipped_files,
-      image_size = excluded.image_size, recorded_at = excluded.recorded_at`);
+      image_size = excluded.image_size, data_wait_fraction = excluded.data_wait_fraction, recorded_at = excluded.recorded_at`);
   const selectEpochs = db.prepare<[number], EpochRow>('SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch');
   const upsertStep = db.prepare(`
     INSERT OR REPLACE INTO step_samples (run_id, global_step, epoch, step, loss, top1, lr, momentum, images_per_sec)
@@ -137,6 +140,7 @@ export function createMetricsRepo(db: Db, now: () => string): MetricsRepo {
         epochSeconds: opt(m.epochSeconds),
         skippedFiles: Number.isFinite(m.skippedFiles) ? m.skippedFiles : 0,
         imageSize: opt(m.imageSize),
+        dataWaitFraction: opt(m.dataWaitFraction ?? null),
         recordedAt: now(),
       });
     },

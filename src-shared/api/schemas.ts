@@ -28,6 +28,7 @@ export const EpochMetricsSchema = z.object({
   epochSeconds: metric(),
   skippedFiles: z.number().int(),
   imageSize: metric(true),
+  dataWaitFraction: z.number().nullable().optional(),
 });
 
 export const StepSampleSchema = z.object({
@@ -131,6 +132,11 @@ export const StepProgressSchema = z.object({
   etaSeconds: z.number().nullable(),
   targetEpochs: z.number().int(),
   phase: z.enum(['train', 'val']),
+  /**
+   * share of the wall time since the previous progress event the trainer spent waiting for the
+   * data loader (0 = never waited, 1 = only waited); absent when not measured
+   */
+  dataWait: z.number().min(0).max(1).nullable().optional(),
 });
 
 export const DatasetSummarySchema = z.object({

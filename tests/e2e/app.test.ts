@@ -117,6 +117,7 @@ describe('workstation in a browser (serve + Chromium)', () => {
 
     // pause: the run holds at a step boundary; the tuner's settings are applied while it waits
     expect(await page.getByTestId('progress-rate').textContent()).toMatch(/images\/s$/);
+    expect(await page.getByTestId('progress-data-wait').textContent()).toMatch(/^data wait \d+%$/);
     await page.getByTestId('btn-pause').click();
     await waitStatus('paused');
     await page.getByTestId('btn-resume').waitFor();

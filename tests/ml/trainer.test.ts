@@ -345,4 +345,36 @@ describe('Trainer', () => {
     expect(r.epochs[0].epochSeconds).toBeLessThanOrEqual(wall - pausedFor / 1000 + 0.01);
     expect(r.epochs[0].epochSeconds).toBeGreaterThan(0);
   });
+
+  it('measures the share of training time spent waiting for the data loader (epoch rows and progress events)', async () => {
+    const train = async (delayMs: number) => {
+      const inner = await source();
+      // the condition under test: a loader that takes delayMs per batch
+      const src: typeof inner = {
+        ...inner,
+        async *batches(split, epoch, o) {
+          for await (const b of inner.batches(split, epoch, o)) {
+            if (split === 'train' && delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+            yield b;
+          }
+        },
+      };
+      const waits: number[] = [];
+      const t = await Trainer.create({
+        config: config({ train: { epochs: 1 } }),
+        source: src,
+        checkpointDir: tempDir(),
+        events: { onStep: (p) => void (p.phase === 'train' && waits.push(p.dataWait ?? NaN)) },
+      });
+      const r = await t.run();
+      t.dispose();
+      return { fraction: r.epochs[0].dataWaitFraction ?? NaN, waits };
+    };
+    const slow = await train(150);
+    const fast = await train(0);
+    for (const w of [...slow.waits, ...fast.waits]) expect(w >= 0 && w <= 1).toBe(true);
+    expect(slow.fraction).toBeGreaterThan(0.15);
+    expect(slow.fraction).toBeGreaterThan(fast.fraction + 0.1);
+    expect(Math.max(...slow.waits)).toBeGreaterThan(0.15);
+  });
 });
