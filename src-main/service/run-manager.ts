@@ -40,6 +40,8 @@ export interface StartOptions {
   checkpointDir?: string;
   resumeFrom?: string;
   resumeMode?: 'exact' | 'fork';
+  /** torchvision-named weights (.safetensors) the run starts from (recorded as a 'note' event) */
+  initWeights?: string;
   parentRunId?: number | null;
   parentCheckpointId?: number | null;
   forkEpoch?: number | null;
@@ -66,6 +68,8 @@ export interface RunManager {
   throughput(): { dataImagesPerSec: number | null; trainImagesPerSec: number | null };
   /** stop everything at the next step boundary; queued runs become 'stopped' */
   shutdown(reason: string): Promise<void>;
+  /** the compute slot may be free again (an evaluation ended): start the next queued run */
+  wake(): void;
 }
 
 export interface RunManagerDeps {
@@ -75,6 +79,8 @@ export interface RunManagerDeps {
   log: LogFn;
   addDatasetRoot(root: string): void;
   faults?: Faults;
+  /** something else holds the compute slot (an evaluation): why, or null; queued runs wait for wake() */
+  slotBusy?(): string | null;
 }
 
 export function createRunManager(deps: RunManagerDeps): RunManager {
@@ -107,7 +113,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   }
 
   function pump(): void {
-    if (active || shuttingDown) return;
+    if (active || shuttingDown || deps.slotBusy?.()) return;
     const next = queue.shift();
     if (!next) return;
     const run = store.runs.get(next.runId);
@@ -152,11 +158,14 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         status: 'queued',
       });
       deps.emit('run.status', { run });
+      if (opts.initWeights) addEvent(run.id, 'note', { message: `initial weights from ${opts.initWeights}`, initWeights: opts.initWeights });
       if (active) log('info', `run ${run.id} (${run.name}) queued: run ${active.runId} is training; it starts when that one ends`, run.id);
+      else if (deps.slotBusy?.()) log('info', `run ${run.id} (${run.name}) queued: ${deps.slotBusy()}; it starts when that ends`, run.id);
       enqueue({
         runId: run.id,
         resumeFrom: opts.resumeFrom,
         resumeMode: opts.resumeMode,
+        initWeights: opts.initWeights,
         checkpointDir: opts.checkpointDir ?? defaultCheckpointDir(paths.runsDir, run.id),
       });
       return mustRun(run.id);
@@ -336,6 +345,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       if (done && !manager.isBusy(runId)) return Promise.resolve(done);
       return new Promise((resolve) => waiters.set(runId, [...(waiters.get(runId) ?? []), resolve]));
     },
+
+    wake: () => pump(),
 
     backend: () => lastBackend,
     throughput: () => ({ dataImagesPerSec: lastDataRate, trainImagesPerSec: lastTrainRate }),

@@ -7,6 +7,8 @@ export interface Launch {
   /** checkpoint file to start from */
   resumeFrom?: string;
   resumeMode?: 'exact' | 'fork';
+  /** torchvision-named weights (.safetensors) a fresh run starts from */
+  initWeights?: string;
   /** where checkpoints go (CLI --out); default <dataDir>/runs/<id>/checkpoints */
   checkpointDir: string;
   /** the settings to train with when they are not the run's current ones (resume from a checkpoint) */

@@ -68,8 +68,10 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
       checkpointDir: l.checkpointDir,
       resumeFrom: l.resumeFrom,
       resumeMode: l.resumeMode,
+      initWeights: l.initWeights,
       augmentChanges: l.augmentChanges,
       pinnedCheckpoints: () => store.checkpoints.pinnedPaths(runId),
+      earlyStoppingHistory: store.metrics.epochs(runId),
       checkpointHooks: deps.faults ? () => deps.faults?.checkpointWrite() : undefined,
       events,
     });
@@ -83,6 +85,12 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
     result = await trainer.run();
     flush();
     final = result.stopped ? 'stopped' : 'completed';
+    // train.earlyStopping ended it: it completed, and the run says why
+    if (result.earlyStopped) {
+      const { message, ...earlyStopping } = result.earlyStopped;
+      recorder.addEvent(runId, 'note', { message, earlyStopping }, { epoch: result.earlyStopped.stoppedAfterEpoch });
+      log('info', `run ${runId}: ${message}`, runId);
+    }
   } catch (e) {
     error = (e as Error)?.message ?? String(e);
     try {

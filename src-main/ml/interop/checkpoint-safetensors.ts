@@ -95,7 +95,11 @@ export interface ExportOptions {
 }
 
 /** Writes a checkpoint's weights as torchvision's state_dict to `out`; returns the tensors written and the size. */
-export function exportTorchvision(ck: LoadedCheckpointFile, out: string, opts: ExportOptions): { tensors: number; bytes: number; metadata: Record<string, string> } {
+export function exportTorchvision(
+  ck: LoadedCheckpointFile,
+  out: string,
+  opts: ExportOptions,
+): { tensors: number; bytes: number; metadata: Record<string, string> } {
   const spec = describeModel({ arch: 'resnet50', numClasses: ck.header.numClasses, widthMultiplier: ck.header.widthMultiplier });
   const tensors: SafeTensor[] = toTorchvisionTensors(spec, ck.model, ck.header.step);
   const metadata = exportMetadata(ck, opts.classes);

@@ -38,7 +38,8 @@ export type SafetensorsDtype = keyof typeof SAFETENSORS_DTYPES;
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 /** Typed views by dtype (F16/BF16 and BOOL come back as their raw bits). */
-export type TensorData = Float64Array | Float32Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+export type TensorData =
+  Float64Array | Float32Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
 
 export interface SafeTensor {
   name: string;
@@ -198,7 +199,8 @@ export function encodeSafetensors(tensors: readonly SafeTensor[], metadata: Reco
   let offset = 0;
   const blobs: Buffer[] = [];
   for (const t of tensors) {
-    if (t.name === '__metadata__' || t.name in header) throw new WorkstationError('INVALID_ARGUMENT', `safetensors: duplicate or reserved tensor name "${t.name}"`);
+    if (t.name === '__metadata__' || t.name in header)
+      throw new WorkstationError('INVALID_ARGUMENT', `safetensors: duplicate or reserved tensor name "${t.name}"`);
     const size = BYTES_PER_ELEMENT[t.dtype];
     if (size === undefined) throw new WorkstationError('INVALID_ARGUMENT', `safetensors: unknown dtype ${t.dtype} for "${t.name}"`);
     const bytes = elementCount(t.shape) * size;
