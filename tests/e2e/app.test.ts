@@ -307,7 +307,7 @@ describe('workstation in a browser (serve + Chromium)', () => {
     await page.getByTestId('empty-runs').waitFor();
   });
 
-  it('a run on a missing dataset folder fails with its error and advice; a lost service shows a banner', async () => {
+  it('the new-run form refuses a missing dataset before creating anything, keeps its draft, offers presets with a time estimate; a run that fails anyway explains itself; a lost service shows a banner', async () => {
     await page.getByTestId('nav-new').click();
     await page.getByTestId('btn-tiny-preset').click();
     await page.getByTestId('dataset-folder').check();
@@ -317,9 +317,58 @@ describe('workstation in a browser (serve + Chromium)', () => {
     const missing = path.join(tempDir('ws-e2e-missing-'), 'no-such-imagenet');
     await page.getByTestId('input-root').fill(missing);
     await page.getByTestId('input-name').fill('e2e-missing-data');
-    await page.getByTestId('btn-start-run').click();
+    // Start waits for a dataset check of this folder, and a failed check keeps it disabled
+    expect(await page.getByTestId('btn-start-run').isDisabled()).toBe(true);
+    expect(await page.getByTestId('start-needs-dataset').textContent()).toContain('Check the dataset folder first');
+    await page.getByRole('button', { name: 'Check folder' }).click();
+    await page.waitForFunction(() => /no-such-imagenet/.test(document.querySelector('[data-testid=dataset-summary]')?.textContent ?? ''));
+    expect(await page.getByTestId('btn-start-run').isDisabled()).toBe(true);
+    expect(await page.getByTestId('start-needs-dataset').textContent()).toContain('The dataset check failed');
+    // an empty name reads as a person would say it
+    await page.getByTestId('input-name').fill('');
+    expect(await page.getByTestId('error-name').textContent()).toBe('Required');
+    await page.getByTestId('input-name').fill('e2e-draft');
+    // the draft survives looking elsewhere
+    await page.getByTestId('nav-runs').click();
+    await page.getByTestId('nav-new').click();
+    expect(await page.getByTestId('input-name').inputValue()).toBe('e2e-draft');
+    expect(await page.getByTestId('input-root').inputValue()).toBe(missing);
+    // presets, with the time an epoch takes on the backend chosen
+    await page.getByTestId('btn-seed-preset').click();
+    await page.getByTestId('input-backend').selectOption('cpu');
+    await page.getByTestId('input-root').fill(missing);
+    await page.getByRole('button', { name: 'Check folder' }).click();
+    await page.getByTestId('btn-tiny-preset').click(); // the demo dataset: checked by itself
+    await page.getByTestId('input-backend').selectOption('cpu');
+    const estimate = page.getByTestId('epoch-estimate');
+    await estimate.waitFor();
+    expect(await estimate.textContent()).toMatch(/^\s*About \d+(m \d+)?s? ?\d*s? per epoch on the pure-JS CPU backend/);
+    expect(await estimate.getAttribute('class')).not.toContain('warn');
+    await page.getByTestId('btn-start-run').waitFor();
+    expect(await page.getByTestId('btn-start-run').isDisabled()).toBe(false);
+    await page.getByTestId('btn-discard-draft').click();
+    expect(await page.getByTestId('input-name').inputValue()).toBe('resnet50');
 
-    await page.getByTestId('view-dashboard').waitFor();
+    // a run whose folder is missing can still come from the API or CLI: it fails and says why
+    const { connectWs } = await import('../../src-main/common/ws-client');
+    const u = new URL(serve.url);
+    const link = await connectWs({ host: u.hostname, port: Number(u.port), token: u.searchParams.get('token') ?? '' });
+    let failedId: number;
+    try {
+      failedId = (
+        await link.call('runs.start', {
+          config: {
+            name: 'e2e-missing-data',
+            backend: 'cpu',
+            model: { widthMultiplier: 0.0625 },
+            data: { root: missing, trainSize: 32, valSize: 32, valResize: 36 },
+          },
+        })
+      ).id;
+    } finally {
+      link.close();
+    }
+    await page.evaluate((id) => (location.hash = `#/dashboard/${id}`), failedId);
     await page.waitForFunction(() => /e2e-missing-data/.test(document.querySelector('[data-testid=dashboard-title]')?.textContent ?? ''));
     await waitStatus('failed');
     const note = page.getByTestId('run-error');
@@ -534,6 +583,120 @@ describe('workstation in a browser (serve + Chromium)', () => {
       await context.close();
       await first.stop();
       await second?.stop();
+    }
+  });
+
+  it('evaluates a checkpoint from the Checkpoints view: per-class table, confusions and the mistakes gallery with images', { timeout: 600_000 }, async () => {
+    // its own service (an earlier test stops the shared one); the run through the API, the evaluation through the page
+    const { connectWs } = await import('../../src-main/common/ws-client');
+    const dir = tempDir('ws-e2e-eval-');
+    const own = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir: path.join(dir, 'data') });
+    const u = new URL(own.url);
+    const link = await connectWs({ host: u.hostname, port: Number(u.port), token: u.searchParams.get('token') ?? '' });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const tab = await context.newPage();
+    tab.on('pageerror', (e) => console.error('[page error]', e.message));
+    try {
+      // a tiny CPU run validated on the whole demo validation split (600 images)
+      const run = await link.call('runs.start', {
+        config: {
+          name: 'e2e-eval',
+          seed: 7,
+          backend: 'cpu',
+          // the demo preset's recipe, shortened: about 65 % val top-1 after 3 short epochs, so the
+          // gallery shows real mistakes between the classes
+          model: { numClasses: 10, widthMultiplier: 0.0625 },
+          data: { root: null, trainSize: 32, valSize: 32, valResize: 32, maxStepsPerEpoch: 25, maxValSteps: null, workers: 1 },
+          augment: { randomResizedCrop: { enabled: true, scale: [0.35, 1] }, colorJitter: { p: 0 } },
+          train: { epochs: 3, batchSize: 32, valBatchSize: 50, logEverySteps: 5 },
+          optimizer: { lr: 0.1, weightDecay: 0.0005 },
+          schedule: { policy: 'onecycle', maxLr: 0.2, pctStart: 0.25 },
+        },
+      });
+      const end = Date.now() + T;
+      while ((await link.call('runs.get', { runId: run.id })).run.status !== 'completed') {
+        if (Date.now() > end) throw new Error(`run ${run.id} did not complete\n${own.output().slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const epochs = (await link.call('runs.get', { runId: run.id })).epochs;
+
+      // --- Checkpoints → Evaluate ----------------------------------------------------------------
+      await tab.goto(`${own.url}#/checkpoints/${run.id}`);
+      await tab.getByTestId('checkpoint-row').first().waitFor({ timeout: 60_000 });
+      // the newest (last) checkpoint
+      const evaluated = Number(await tab.getByTestId('checkpoint-row').last().getAttribute('data-epoch'));
+      const valTop1 = epochs.find((e) => e.epoch === evaluated)?.valTop1 as number;
+      await tab.getByTestId('btn-evaluate-checkpoint').last().click();
+      await tab.getByTestId('view-evaluation').waitFor();
+      expect(await tab.getByTestId('eval-checkpoint').locator('option:checked').textContent()).toContain(`epoch ${evaluated}`);
+      await tab.getByTestId('eval-none').waitFor();
+      expect(await tab.getByTestId('eval-protocol').inputValue()).toBe('run');
+      await tab.getByTestId('btn-eval-start').click();
+      await tab.waitForFunction(() => document.querySelector('[data-testid=eval-job]')?.getAttribute('data-state') === 'completed', null, { timeout: T });
+      expect(await tab.getByTestId('eval-job-images').textContent()).toContain('600 / 600 images');
+      // the stored result is shown: with the run's own protocol, the trainer's validation top-1
+      await tab.getByTestId('eval-summary').waitFor();
+      expect(await tab.getByTestId('eval-top1').textContent()).toBe(`${valTop1.toFixed(2)}%`);
+      expect(await tab.getByTestId('eval-result-row').count()).toBe(1);
+
+      // --- the per-class table, sortable by accuracy (class names from the synset mapping) ---------
+      const rows = tab.getByTestId('eval-class-row');
+      expect(await rows.count()).toBe(10);
+      expect(await tab.getByTestId('eval-class-table').textContent()).toContain('circle');
+      const top1s = async () => await rows.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-top1'))));
+      const asc = await top1s();
+      expect(asc).toEqual([...asc].sort((a, b) => a - b));
+      await tab.getByTestId('sort-top1').click();
+      const desc = await top1s();
+      expect(desc).toEqual([...asc].sort((a, b) => b - a));
+
+      // --- the top confusion → its mistakes, most confident first, with their images --------------
+      const pair = tab.getByTestId('eval-confusion-row').first();
+      await pair.waitFor();
+      await pair.click();
+      expect(await tab.getByTestId('mistakes-title').textContent()).toMatch(/Mistakes: \S.* → \S/);
+      const gallery = tab.getByTestId('mistake');
+      expect(await gallery.count()).toBeGreaterThan(0);
+      const confidences = await gallery.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-confidence'))));
+      expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
+      // the thumbnails load through the dataset-root file endpoint
+      await tab.waitForFunction(
+        () => {
+          const imgs = Array.from(document.querySelectorAll('[data-testid=mistake-img]')) as HTMLImageElement[];
+          return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+        },
+        null,
+        { timeout: 30_000 },
+      );
+      expect(await tab.getByTestId('mistake-img').first().getAttribute('src')).toMatch(/^\/api\/file\?path=/);
+      // a class's mistakes, from the table
+      await rows.first().click();
+      expect(await tab.getByTestId('mistakes-title').textContent()).not.toContain('→');
+      await pair.click();
+      // the view scrolls inside <main>: a tall window shows the table, the confusions and the gallery at once
+      await tab.setViewportSize({ width: 1400, height: 1500 });
+      await tab.screenshot({ path: path.join(SCREENSHOTS, 'evaluation.png') });
+      await tab.setViewportSize({ width: 1400, height: 900 });
+
+      // click to enlarge, Escape to close
+      await gallery.first().click();
+      await tab.getByTestId('mistake-lightbox').waitFor();
+      await tab.waitForFunction(() => {
+        const i = document.querySelector('[data-testid=lightbox-img]') as HTMLImageElement | null;
+        return i !== null && i.complete && i.naturalWidth > 0;
+      });
+      expect(await tab.getByTestId('mistake-lightbox').textContent()).toMatch(/true class .* predicted .*%/s);
+      await tab.keyboard.press('Escape');
+      await tab.getByTestId('mistake-lightbox').waitFor({ state: 'detached' });
+
+      // the result is kept: a reload shows it again
+      await tab.reload();
+      await tab.getByTestId('eval-summary').waitFor({ timeout: 30_000 });
+      expect(await tab.getByTestId('eval-top1').textContent()).toBe(`${valTop1.toFixed(2)}%`);
+    } finally {
+      link.close();
+      await context.close();
+      await own.stop();
     }
   });
 });

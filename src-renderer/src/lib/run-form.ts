@@ -181,9 +181,11 @@ export function validateForm(f: RunForm): Record<string, string> {
     for (const issue of r.error.issues) {
       const path = issue.path.map(String).join('.');
       // "expected number, received null" → the user left it empty
-      const msg = /received null|received undefined/.test(issue.message)
+      const msg = /received null|received undefined|^Too small: expected string to have >=1 characters?$/.test(issue.message)
         ? 'Required'
         : issue.message
+            .replace(/^Too small: expected string to have >=(\d+) characters?$/, 'At least $1 characters')
+            .replace(/^Too big: expected string to have <=(\d+) characters?$/, 'At most $1 characters')
             .replace(/^Too small: expected number to be >=(.*)$/, 'Must be at least $1')
             .replace(/^Too small: expected number to be >(.*)$/, 'Must be greater than $1')
             .replace(/^Too big: expected number to be <=(.*)$/, 'Must be at most $1')
@@ -192,4 +194,48 @@ export function validateForm(f: RunForm): Record<string, string> {
     }
   }
   return errors;
+}
+
+/** The seed's recipe (resources/configs/seed-resnet50.json): full ResNet-50 at 224 px, 39 epochs, batch 128, SGD 0.001 constant. */
+export function applySeedPreset(f: RunForm): void {
+  Object.assign(f, {
+    ...defaultForm(),
+    name: 'seed-resnet50',
+    datasetMode: 'folder',
+    epochs: 39,
+    batchSize: 128,
+    trainSize: 224,
+    valSize: 224,
+    valResize: 224,
+    lr: 0.001,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    policy: 'constant',
+    hflip: 0.5,
+    brightness: 0.2,
+    contrast: 0.2,
+    saturation: 0.2,
+    hue: 0.05,
+    jitterP: 0.5,
+    scaleMin: 0.08,
+    scaleMax: 1,
+    widthMultiplier: 1,
+    numClasses: 1000,
+    logEverySteps: 50,
+  } satisfies Partial<RunForm>);
+}
+
+/**
+ * Seconds per training epoch on the pure-JS CPU backend, from the measured figures in
+ * docs/BENCHMARKS.md: ~80 s per image for the full ResNet-50 at 224 px (one step of batch 2 took
+ * 160 s) scaled by width² × (size/224)², plus ~0.03 s per image of fixed overhead (the tiny demo
+ * model trains ~30 images/s). Null when the figures do not apply (a GPU or tfjs-node backend: no
+ * measured figure yet) or the epoch size is unknown.
+ */
+export function estimatePureJsEpochSeconds(f: RunForm, trainImages: number | null): number | null {
+  if (f.backend !== 'cpu' && f.backend !== 'auto') return null;
+  if (!f.batchSize || !f.trainSize || !f.widthMultiplier || trainImages === null) return null;
+  const images = f.maxStepsPerEpoch ? Math.min(trainImages, f.maxStepsPerEpoch * f.batchSize) : trainImages;
+  const perImage = 0.03 + 80 * f.widthMultiplier ** 2 * (f.trainSize / 224) ** 2;
+  return images * perImage;
 }
