@@ -130,6 +130,10 @@ describe('workstation in a browser (serve + Chromium)', () => {
     await page.getByTestId('view-tuner').waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=preview-img]').length > 0, null, { timeout: T });
     const before = (await previewSources()).join('|');
+    // samples are labelled with their class names (the dataset's synset mapping), not file names
+    const captions = await page.locator('[data-testid=view-tuner] figcaption').allTextContents();
+    expect(captions.length).toBeGreaterThan(0);
+    for (const c of captions) expect(c, c).not.toMatch(/\.(jpe?g|png)$/i);
     // jitter on every sample, strongly: the same seed's crops now come out recoloured
     await page.getByTestId('slider-jitter-p').fill('1');
     await page.getByTestId('slider-brightness').fill('0.9');

@@ -181,6 +181,11 @@ class RunsStore {
   async ensure(runId: number): Promise<RunDetail> {
     return this.details[runId] ?? this.load(runId);
   }
+
+  /** the run a view is about when none is chosen: the active run, else the newest */
+  preferredRunId(chosen: number | null): number | null {
+    return chosen ?? this.activeRun?.id ?? this.runs[0]?.id ?? null;
+  }
 }
 
 export const runsStore = new RunsStore();
