@@ -53,6 +53,10 @@ export const CSV_COLUMNS = [
   'momentum',
   'images_per_sec',
   'epoch_seconds',
+  /** the run's tags, sorted, joined with "; " */
+  'run_tags',
+  /** the run's notes (free text; RFC 4180 quoting keeps newlines) */
+  'run_notes',
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 

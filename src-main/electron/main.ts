@@ -3,7 +3,8 @@
 // bridge, and the "a run is training" question when the window closes. Everything that can be
 // plain Node lives in the modules it wires together; this file only talks to Electron.
 import path from 'node:path';
-import { app, dialog, session, type BrowserWindow } from 'electron';
+import { app, dialog, Notification, session, type BrowserWindow } from 'electron';
+import { createDesktopNotifier } from './desktop-notify';
 import type { ServiceState } from '../../src-shared/api/schemas';
 import { appPaths, defaultDataDir } from '../common/paths';
 import { busyRun, closeChoice, closePrompt, type CloseChoice } from './close-prompt';
@@ -54,6 +55,16 @@ async function start(): Promise<void> {
   let closing = false; // one close dialog at a time (window close + app quit can both ask)
 
   const bridge = registerIpcBridge({ client: () => conn?.client() ?? null, window: () => win, appOrigin });
+  // the service's notices (run completed / failed / diverged / stalled / starved) as native notifications
+  const notifyDesktop = createDesktopNotifier({
+    Notification,
+    onClick: () => {
+      if (!win || win.isDestroyed()) return;
+      if (win.isMinimized()) win.restore();
+      win.show();
+      win.focus();
+    },
+  });
 
   app.on('second-instance', () => {
     if (!win) return;
@@ -128,7 +139,10 @@ async function start(): Promise<void> {
     cwd: root,
     env: { ...env, ELECTRON_RUN_AS_NODE: undefined },
     onState: (state, message) => bridge.forward('service.state', { state, message }),
-    onEvent: (event, payload) => bridge.forward(event, payload),
+    onEvent: (event, payload) => {
+      bridge.forward(event, payload);
+      notifyDesktop(event, payload);
+    },
     onLog: (level, msg) => (level === 'info' ? console.log(msg) : console.warn(msg)),
   });
   // The renderer may have asked before the service was up: `ready` makes it reload its state.

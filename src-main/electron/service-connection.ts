@@ -10,7 +10,7 @@ import { findLiveService, isProcessAlive, type ServiceFile } from '../common/ser
 import type { LinkOptions, ServiceLink } from '../common/service-link';
 import { connectWs } from '../common/ws-client';
 import type { BackoffOptions } from './backoff';
-import { serviceLaunchCommand, serviceLogPath } from './service-launch';
+import { serviceLaunchCommand, serviceLaunchEnv, serviceLogPath } from './service-launch';
 import { createSupervisor, type SupervisedState, type Supervisor } from './supervisor';
 
 export interface ServiceConnectionOptions {
@@ -190,7 +190,7 @@ function spawnedConnection(opts: ServiceConnectionOptions): ServiceConnection {
     command,
     args,
     cwd: opts.cwd,
-    env: opts.env,
+    env: serviceLaunchEnv(opts.env ?? process.env, opts.dataDir),
     detached: true,
     logFile: opts.output === 'pipe' ? null : serviceLogPath(opts.dataDir),
     backoff: opts.backoff,

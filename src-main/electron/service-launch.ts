@@ -4,6 +4,7 @@
 // (better-sqlite3, tfjs-node-gpu) are installed for the system Node's ABI by `npm ci`, and a
 // plain Node process can keep training after the Electron window is gone.
 import path from 'node:path';
+import { gpuEnv } from '../common/gpu-env';
 
 export interface ServiceLaunchOptions {
   /** Node binary; a bare name is looked up on PATH */
@@ -42,4 +43,13 @@ export function resolveServiceNode(setting: string | null | undefined, env: Read
 /** Where the detached service writes stdout/stderr (a pipe would break once main exits). */
 export function serviceLogPath(dataDir: string): string {
   return path.join(dataDir, 'logs', 'service.log');
+}
+
+/**
+ * The service's environment: `base` plus the CUDA JIT cache under the data dir (gpu-env.ts), unless
+ * the user set those variables. The service sets them too; passing them at spawn means they are in
+ * place before its first line runs.
+ */
+export function serviceLaunchEnv(base: NodeJS.ProcessEnv, dataDir: string): NodeJS.ProcessEnv {
+  return { ...base, ...gpuEnv(base, dataDir) };
 }

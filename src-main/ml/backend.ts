@@ -90,7 +90,7 @@ export async function selectBackend(req: BackendRequest): Promise<BackendInfo> {
     }
     if (req === 'gpu') {
       const why = gpu.loaded
-        ? 'it loaded but libtensorflow sees no CUDA GPU (driver, CUDA 11.2 / cuDNN 8.1 libraries on the library path?)'
+        ? 'it loaded but libtensorflow sees no CUDA GPU (driver ≥ 525.60.13, and the CUDA 11.8 runtime + cuDNN 8.9 (CUDA 11 build) libraries on the library path? scripts/ec2/setup-gpu.sh checks)'
         : `it could not be loaded: ${gpu.error}`;
       throw new WorkstationError(
         'BACKEND_UNAVAILABLE',

@@ -1,7 +1,10 @@
 // Writes a run's checkpoints into its folder. Epoch checkpoints are rotated (keep last K plus the
 // best by val top-1; the folder is listed once, later files are tracked in memory). Only the
-// newest mid-epoch checkpoint is kept: writing one (or the next epoch checkpoint) removes the
+// newest mid-epoch checkpoint is kept: writing one (or the next epoch checkpoint) supersedes the
 // older mid-epoch files. A file a queued or running child run starts from is pinned: never removed.
+// Superseded files are only listed by write(); the trainer deletes them (removeSuperseded) after
+// the new checkpoint is recorded, so a crash in between never leaves the store pointing at a
+// deleted file as the newest checkpoint.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '../../src-shared/config/run-config';
@@ -31,7 +34,7 @@ export interface CheckpointEvent {
   sha256: string;
   valTop1: number | null;
   isBest: boolean;
-  /** files this write removed (rotation, older mid-epoch checkpoints) */
+  /** files this write supersedes (rotation, older mid-epoch checkpoints): deleted by removeSuperseded() */
   removed: string[];
 }
 
@@ -68,7 +71,7 @@ export class CheckpointWriter {
     if (!mid) {
       this.rotation ??= (await listCheckpoints(this.dir)).filter((e) => path.resolve(e.path) !== path.resolve(file));
       this.rotation.push({ path: file, epoch: header.epoch, valTop1 });
-      const rotated = rotateCheckpoints(this.rotation, this.cfg.checkpoint.keepLast, this.cfg.checkpoint.keepBest, pinned);
+      const rotated = rotateCheckpoints(this.rotation, this.cfg.checkpoint.keepLast, this.cfg.checkpoint.keepBest, pinned, { remove: false });
       this.rotation = this.rotation.filter((e) => !rotated.includes(e.path));
       removed.push(...rotated);
       const best = bestCheckpoint(this.rotation);
@@ -88,15 +91,19 @@ export class CheckpointWriter {
     };
   }
 
+  /** Deletes what a write superseded (call once the new checkpoint is recorded). */
+  removeSuperseded(files: readonly string[]): void {
+    for (const f of files) fs.rmSync(f, { force: true });
+  }
+
   private removeOlderMidEpoch(keep: string, pinned: ReadonlySet<string>): string[] {
     if (!fs.existsSync(this.dir)) return [];
-    const removed: string[] = [];
+    const superseded: string[] = [];
     for (const name of fs.readdirSync(this.dir)) {
       const p = path.join(this.dir, name);
       if (!MID_EPOCH_NAME.test(name) || path.resolve(p) === path.resolve(keep) || pinned.has(path.resolve(p))) continue;
-      fs.rmSync(p, { force: true });
-      removed.push(p);
+      superseded.push(p);
     }
-    return removed;
+    return superseded;
   }
 }

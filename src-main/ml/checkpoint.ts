@@ -280,7 +280,13 @@ export function bestCheckpoint(entries: RotationEntry[]): RotationEntry | null {
  * Keeps the last `keepLast` plus (optionally) the best and any pinned file (one a queued or
  * running child run starts from); deletes the rest and returns their paths.
  */
-export function rotateCheckpoints(entries: RotationEntry[], keepLast: number, keepBest: boolean, pinned: ReadonlySet<string> = new Set()): string[] {
+export function rotateCheckpoints(
+  entries: RotationEntry[],
+  keepLast: number,
+  keepBest: boolean,
+  pinned: ReadonlySet<string> = new Set(),
+  opts: { remove?: boolean } = {},
+): string[] {
   const sorted = [...entries].sort((a, b) => a.epoch - b.epoch);
   const keep = new Set(sorted.slice(-keepLast).map((e) => e.path));
   for (const e of sorted) if (pinned.has(path.resolve(e.path))) keep.add(e.path);
@@ -289,7 +295,8 @@ export function rotateCheckpoints(entries: RotationEntry[], keepLast: number, ke
   const removed: string[] = [];
   for (const e of sorted) {
     if (keep.has(e.path)) continue;
-    fs.rmSync(e.path, { force: true });
+    // remove: false only plans (the caller deletes once the new checkpoint is recorded)
+    if (opts.remove !== false) fs.rmSync(e.path, { force: true });
     removed.push(e.path);
   }
   return removed;

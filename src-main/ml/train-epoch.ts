@@ -86,7 +86,7 @@ export async function trainEpoch(ctx: EpochContext, epoch: number, acc: MetricAc
       ctx.log('info', `augmentation updated from global step ${state.globalStep}`);
     }
     ({ lr, momentum } = ctx.schedule.at(state.globalStep - ctx.scheduleStart));
-    const x = prepareBatch(batch, { train: true, augment: state.augment, seed: cfg.seed });
+    const x = prepareBatch(batch, { train: true, augment: state.augment, seed: cfg.seed, fusedKernels: cfg.train.fusedKernels });
     try {
       trainStep(ctx.model, ctx.optimizer, { x, labels: batch.labels, lr, momentum, labelSmoothing: cfg.train.labelSmoothing }, acc);
     } finally {

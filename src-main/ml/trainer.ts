@@ -26,6 +26,7 @@ import { RunControl } from './run-control';
 import { diverged, trainEpoch, type EpochContext, type LoopState } from './train-epoch';
 import { validateEpoch } from './validate';
 import { loadTorchvisionWeightsInto } from './interop/torchvision-names';
+import { createEarlyStopping, type EarlyStopping, type EarlyStopVerdict } from './early-stopping';
 
 export type { StepEvent } from './progress';
 export type { CheckpointEvent } from './checkpoint-writer';
@@ -55,6 +56,8 @@ export interface TrainerOptions {
   augmentChanges?: { globalStep: number; patch: AugmentPatch }[];
   /** checkpoint files a queued or running child run needs (never removed by rotation) */
   pinnedCheckpoints?: () => Iterable<string>;
+  /** epochs the run finished before (the store's rows), replayed by train.earlyStopping on resume */
+  earlyStoppingHistory?: readonly EpochMetrics[];
   /** fault injection for tests: hooks for the next checkpoint writes */
   checkpointHooks?: () => AtomicWriteHooks | undefined;
   events?: TrainerEvents;
@@ -89,6 +92,8 @@ export interface TrainResult {
   stopped: boolean;
   /** the checkpoint this trainer resumed from, and where in its epoch */
   resumedFrom: ResumedFrom | null;
+  /** train.earlyStopping ended the run after an epoch (it completed early), else null */
+  earlyStopped: EarlyStopVerdict | null;
 }
 
 export class Trainer {
@@ -114,6 +119,7 @@ export class Trainer {
   private lastCheckpointStep: number;
   private lastCheckpointAt = performance.now();
   private disposed = false;
+  private readonly earlyStopping: EarlyStopping;
 
   private constructor(
     opts: TrainerOptions,
@@ -140,6 +146,10 @@ export class Trainer {
     this.startStep = init.startStep ?? 0;
     this.resumedFrom = init.resumedFrom ?? null;
     this.partial = init.partial ?? null;
+    this.earlyStopping = createEarlyStopping(
+      opts.config.train.earlyStopping,
+      (opts.earlyStoppingHistory ?? []).filter((m) => m.epoch < init.startEpoch),
+    );
     this.lastCheckpointStep = init.resumedFrom ? init.globalStep : -1;
     this.schedState = init.sched;
     this.optimizer = init.optimizer;
@@ -176,10 +186,13 @@ export class Trainer {
     if (spe < 1) throw new WorkstationError('DATASET_ERROR', 'the training split yields no batches');
     const backend = await selectBackend(cfg.backend);
     opts.events?.onLog?.('info', `backend ${backend.name}: ${backend.reason}`);
-    const model = createModel(cfg.model, cfg.seed);
+    // train.fusedKernels: the registered fused kernels where the backend has them, else the composite ops
+    const fusedKernels = cfg.train.fusedKernels;
+    const model = createModel(cfg.model, cfg.seed, { fusedKernels });
     const optimizer = createOptimizer(
       cfg.optimizer,
       model.vars.filter((v) => v.trainable).map((v) => ({ name: v.name, variable: v.variable, decay: cfg.optimizer.excludeBnAndBias ? v.decay : true })),
+      { fusedKernels },
     );
     const fresh = freshSchedulerState(cfg, spe);
     // temp files of a write killed half-way (SIGKILL, power loss) are never a checkpoint
@@ -313,6 +326,7 @@ export class Trainer {
     const valAcc = createMetricAccumulator();
     const spe = this.stepsPerEpoch;
     let stopped = false;
+    let earlyStopped: EarlyStopVerdict | null = null;
     try {
       for (let epoch = this.startEpoch; epoch <= this.cfg.train.epochs && !stopped; epoch++) {
         const first = epoch === this.startEpoch;
@@ -403,12 +417,14 @@ export class Trainer {
           stopped = true; // stopped while paused on a failed write
           break;
         }
+        earlyStopped = this.earlyStopping.update(metrics); // train.earlyStopping: the run completes here
+        if (earlyStopped) break;
       }
     } finally {
       trainAcc.dispose();
       valAcc.dispose();
     }
-    return { epochs, lastCheckpoint, weightsSha256: modelWeightsSha256(this.model), stopped, resumedFrom: this.resumedFrom };
+    return { epochs, lastCheckpoint, weightsSha256: modelWeightsSha256(this.model), stopped, resumedFrom: this.resumedFrom, earlyStopped };
   }
 
   /** A graceful stop keeps every step done: a mid-epoch checkpoint unless the newest one is here already. */
@@ -460,7 +476,8 @@ export class Trainer {
         this.lastCheckpointAt = performance.now();
         const where = c.kind === 'mid-epoch' ? `epoch ${c.epoch} step ${c.stepInEpoch}/${this.stepsPerEpoch}` : `epoch ${c.epoch}`;
         this.log('info', `checkpoint ${c.path} (${where}, ${c.bytes} bytes)${c.removed.length ? `, removed ${c.removed.length} old` : ''}`);
-        await this.events.onCheckpoint?.(c);
+        await this.events.onCheckpoint?.(c); // recorded (committed) first…
+        this.writer.removeSuperseded(c.removed); // …then the files it supersedes go
         return c;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;

@@ -1,5 +1,5 @@
-// Validation of one epoch in eval mode (BN running stats), with progress events; honours
-// pause/stop at batch boundaries.
+// Validation of one epoch in eval mode (BN running stats), with the run's test-time augmentation
+// (data.valTta, eval/tta.ts) and progress events; honours pause/stop at batch boundaries.
 import type { BatchSource } from '../../src-shared/batch-source';
 import type { RunConfig } from '../../src-shared/config/run-config';
 import type { AugmentParams } from '../../src-shared/config/augment';
@@ -8,7 +8,7 @@ import type { MetricAccumulator } from './metrics';
 import type { Model } from './models/index';
 import { progressEvent, type StepEvent } from './progress';
 import type { RunControl } from './run-control';
-import { evalStep } from './train-step';
+import { evalStepTta } from './eval/tta';
 
 export interface ValidateContext {
   cfg: Readonly<RunConfig>;
@@ -34,9 +34,9 @@ export async function validateEpoch(ctx: ValidateContext, epoch: number, acc: Me
   const t0 = active();
   for await (const batch of ctx.source.batches('val', epoch)) {
     if (!(await ctx.control.gate())) return 'stopped';
-    const x = prepareBatch(batch, { train: false, augment: ctx.augment, seed: ctx.cfg.seed });
+    const x = prepareBatch(batch, { train: false, augment: ctx.augment, seed: ctx.cfg.seed, fusedKernels: ctx.cfg.train.fusedKernels });
     try {
-      evalStep(ctx.model, x, batch.labels, ctx.cfg.train.labelSmoothing, acc);
+      evalStepTta(ctx.model, x, batch.labels, ctx.cfg.train.labelSmoothing, acc, ctx.cfg.data.valTta ?? 'none');
     } finally {
       x.dispose();
     }

@@ -2,6 +2,7 @@
 // contributes its epochs up to the fork epoch of the next run in the chain, then the run's own.
 // Columns are CSV_COLUMNS in order; RFC 4180 quoting (CRLF rows); numbers at full precision.
 import { CSV_COLUMNS, csvRow, type EpochMetrics } from '../../src-shared/metrics';
+import { differingFields, valTop1Summary } from '../../src-shared/config/compare';
 import type { RunSummary } from '../../src-shared/api/schemas';
 import { WorkstationError } from '../../src-shared/errors';
 import type { Store } from '../store/index';
@@ -48,7 +49,8 @@ export function difference(a: number, b: number): number {
   return Number(d.toFixed(decimals));
 }
 
-function row(run: RunSummary, m: EpochMetrics): string {
+/** The CSV_COLUMNS values of one epoch row (extra: values appended after them). */
+function row(run: RunSummary, m: EpochMetrics, extra: unknown[] = []): string {
   // top1_gap is empty when either accuracy is missing (NaN / null): csvField writes '' for those.
   const gap = m.valTop1 === null ? null : difference(m.trainTop1, m.valTop1);
   return csvRow([
@@ -66,6 +68,9 @@ function row(run: RunSummary, m: EpochMetrics): string {
     m.momentum,
     m.imagesPerSec,
     m.epochSeconds,
+    (run.tags ?? []).join('; '),
+    run.notes ?? '',
+    ...extra,
   ]);
 }
 
@@ -99,4 +104,32 @@ export function exportCsv(store: Store, runId: number, opts: { lineage: boolean 
     csv: lines.join(''),
     rows,
   };
+}
+
+/** A config value as one CSV field: numbers and strings as they are, anything else as JSON. */
+function configField(v: unknown): unknown {
+  if (v === undefined) return '';
+  return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v);
+}
+
+/**
+ * The comparison of several runs as one CSV: each run's epochs (in the order the runs are given)
+ * with the CSV_COLUMNS, then `best_val_top1` and `last_val_top1` of the run, then one column per
+ * config field that differs between the runs (named by its path, e.g. `optimizer.lr`).
+ */
+export function exportCompareCsv(store: Store, runIds: readonly number[]): CsvExport & { fields: string[] } {
+  const ids = [...new Set(runIds)];
+  const runs = ids.map((id) => ({ run: mustGetRun(store, id), epochs: store.metrics.epochs(id), config: store.runs.config(id) }));
+  const diffs = differingFields(runs.map((r) => r.config));
+  const lines = [csvRow([...CSV_COLUMNS, 'best_val_top1', 'last_val_top1', ...diffs.map((d) => d.field)])];
+  let rows = 0;
+  runs.forEach((r, i) => {
+    const { best, last } = valTop1Summary(r.epochs);
+    const extra = [best, last, ...diffs.map((d) => configField(d.values[i]))];
+    for (const m of r.epochs) {
+      lines.push(row(r.run, m, extra));
+      rows++;
+    }
+  });
+  return { filename: `compare_runs-${ids.join('-').slice(0, 60)}.csv`, csv: lines.join(''), rows, fields: diffs.map((d) => d.field) };
 }

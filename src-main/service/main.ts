@@ -1,5 +1,5 @@
 // The training service process (bundled to out/node/service.cjs):
-//   node out/node/service.cjs --db <path> --data-dir <dir> [--ipc] [--port 0] [--host 127.0.0.1]
+//   node out/node/service.cjs --db <path> --data-dir <dir> [--ipc] [--port 0] [--host 127.0.0.1] [--deterministic]
 // Serves the API over Node IPC when forked with a channel (Electron main), and always over
 // WebSocket on loopback with a random token, recorded in <dataDir>/service.json so a reopened
 // app can reattach to a service that kept training in the background.
@@ -19,6 +19,7 @@ import { removeServiceFile, writeServiceFile } from '../common/service-file';
 import { createToken } from './security';
 import { startHttpServer } from './transports/http-server';
 import { serveIpc } from './transports/ipc-server';
+import { applyGpuEnv } from '../common/gpu-env';
 
 const FLAGS = {
   db: { type: 'string', description: 'database file (default <data-dir>/workstation.db)' },
@@ -29,11 +30,18 @@ const FLAGS = {
   'auto-resume': { type: 'boolean', description: 'resume runs that were training when their process died (default: the data dir settings, on)' },
   'watch-interruptions': { type: 'boolean', description: 'poll the EC2 metadata service; on a spot interruption checkpoint and stop the run' },
   'imds-url': { type: 'string', description: 'EC2 instance metadata base URL (default http://169.254.169.254)' },
+  deterministic: {
+    type: 'boolean',
+    description: 'deterministic GPU kernels (TF_DETERMINISTIC_OPS, TF_CUDNN_DETERMINISTIC): runs with train.deterministic need it',
+  },
 } as const;
 
 export async function runServiceProcess(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const args = parseArgs(argv, { ...FLAGS });
   const dataDir = path.resolve(str(args, 'data-dir') ?? defaultDataDir(env));
+  // First, before anything loads libtensorflow (tfjs-node-gpu is required on the first run): the
+  // CUDA JIT cache under the data dir and, with --deterministic, TF's determinism switches.
+  applyGpuEnv(dataDir, { deterministic: bool(args, 'deterministic') }, process.env);
   const dbPath = appPaths(dataDir, str(args, 'db')).dbPath;
   const log = (level: string, message: string) => process.stderr.write(`[service ${level}] ${message}\n`);
   const service = await createService({

@@ -4,12 +4,14 @@
 // how waiting runs start (run-queue.ts), the slot what only the live process knows
 // (active-run.ts), the recorder turns trainer events into rows and events (run-recorder.ts), and
 // train-run.ts trains one run to its end.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunSummary, ServiceState } from '../../src-shared/api/schemas';
 import { applyAugmentPatch, type AugmentPatch } from '../../src-shared/config/augment';
 import { diffConfigs, resolveRunConfig, type RunConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
+import { isDeterministicEnv } from '../common/gpu-env';
 import type { BackendInfo } from '../ml/backend';
 import type { TrainResult } from '../ml/trainer';
 import type { AppPaths } from '../common/paths';
@@ -81,6 +83,8 @@ export interface RunManagerDeps {
   faults?: Faults;
   /** something else holds the compute slot (an evaluation): why, or null; queued runs wait for wake() */
   slotBusy?(): string | null;
+  /** libtensorflow loads deterministic in this process (default: TF_DETERMINISTIC_OPS and TF_CUDNN_DETERMINISTIC in process.env, set by --deterministic) */
+  deterministic?: boolean;
 }
 
 export function createRunManager(deps: RunManagerDeps): RunManager {
@@ -146,6 +150,8 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   const manager: RunManager = {
     start(opts) {
       const config = resolveRunConfig([opts.config], opts.configSource);
+      if (config.train.deterministic && !(deps.deterministic ?? isDeterministicEnv(process.env)))
+        throw new WorkstationError('INVALID_CONFIG', DETERMINISTIC_NEEDS_FLAG, { field: 'train.deterministic' });
       const name = opts.name ?? config.name;
       const run = store.runs.create({
         name,
@@ -256,7 +262,14 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       if (run.status === 'interrupted' || run.status === 'stopped' || run.status === 'failed' || run.status === 'paused') {
         if (run.lastEpoch !== null && run.lastEpoch >= run.targetEpochs)
           throw new WorkstationError('INVALID_STATE', `run ${runId} already reached its last epoch (${run.targetEpochs})`, { field: 'runId' });
-        const cp = store.checkpoints.latest(runId) ?? null;
+        // the newest checkpoint whose file is really there (a file deleted behind the store's back,
+        // or by a crash between a rotation and its record, is marked removed and skipped)
+        let cp = store.checkpoints.latest(runId) ?? null;
+        while (cp && !fs.existsSync(cp.path)) {
+          log('warn', `checkpoint ${cp.path} is recorded but missing on disk; resuming from the one before it`, runId);
+          store.checkpoints.markRemoved(cp.path);
+          cp = store.checkpoints.latest(runId) ?? null;
+        }
         const l: Launch = { runId, checkpointDir: defaultCheckpointDir(paths.runsDir, runId), reason: opts?.auto ? 'auto-resume' : 'resume' };
         if (cp) {
           // Continue the same run bit-exactly from its newest checkpoint of either kind, with the
@@ -368,6 +381,10 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
   };
   return manager;
 }
+
+/** Why a train.deterministic run cannot start here: the switches are read once, when libtensorflow loads. */
+export const DETERMINISTIC_NEEDS_FLAG =
+  'train.deterministic: this service was not started with --deterministic (TF_DETERMINISTIC_OPS=1 and TF_CUDNN_DETERMINISTIC=1 must be set before libtensorflow loads); restart it with `workstation serve --deterministic` (or train with `workstation train --deterministic`), or set train.deterministic to false';
 
 /** The fork event's config diff, without the name (a child is always renamed). */
 function diffForFork(parent: Readonly<RunConfig>, child: Readonly<RunConfig>): { field: string; from: unknown; to: unknown }[] {

@@ -21,6 +21,9 @@ import { createAugmentHandlers } from './handlers/augment';
 import { createCheckpointHandlers } from './handlers/checkpoints';
 import { createDatasetHandlers } from './handlers/dataset';
 import { createExportHandlers } from './handlers/export';
+import { createEvalHandlers } from './handlers/evaluations';
+import { createFileHandlers } from './handlers/files';
+import { createEvalManager } from './eval-manager';
 import { createRunHandlers } from './handlers/runs';
 import { createStateHandlers } from './handlers/state';
 import { createSystemHandlers } from './handlers/system';
@@ -29,8 +32,12 @@ import { createRunManager, type LogFn, type RunManager } from './run-manager';
 import type { Faults } from './fault-injection';
 import { describeNotice, startInterruptionWatcher, type InterruptionWatcher } from '../common/interruption-watcher';
 import type { RunEvent } from '../../src-shared/api/schemas';
-import { SettingsSchema, type Settings, type SettingsPatch } from '../../src-shared/config/settings';
+import { applySettingsPatch, type Settings, type SettingsPatch } from '../../src-shared/config/settings';
 import { readSettings, writeSettings } from './settings-file';
+import { createEventDetector } from './notify/detect';
+import { createWebhookSender, redactUrl, webhookPayload, type WebhookOptions } from './notify/webhook';
+import { createCompareHandlers } from './handlers/compare';
+import { createLrFindHandlers } from './handlers/lr-find';
 import { makeFolder } from '../common/make-folder';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -58,6 +65,8 @@ export interface ServiceOptions {
   watchInterruptions?: { baseUrl?: string; intervalMs?: number } | null;
   /** fault injection for tests (see fault-injection.ts) */
   faults?: Faults;
+  /** notices (service/notify): how often stalls are looked for (default 5 s) and webhook retry timing (tests) */
+  notify?: { tickMs?: number; webhook?: Partial<Pick<WebhookOptions, 'maxAttempts' | 'backoffMs' | 'maxBackoffMs' | 'timeoutMs'>> };
 }
 
 /** Auto-resume gives up after this many crashes in a row, each within CRASH_LOOP_MS of its auto-resume. */
@@ -99,7 +108,18 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   };
 
   const datasetRoots: DatasetRoots = createDatasetRoots(paths, store);
-  const runs = createRunManager({ store, paths, emit, log, addDatasetRoot: (r) => datasetRoots.add(r), faults: opts.faults });
+  const runs = createRunManager({
+    store,
+    paths,
+    emit,
+    log,
+    addDatasetRoot: (r) => datasetRoots.add(r),
+    faults: opts.faults,
+    slotBusy: () => evals.slotBusy(),
+  });
+  // evaluations share the compute slot with training (eval-manager.ts): they start when it frees
+  const evals = createEvalManager({ store, paths, emit, log, runs, addDatasetRoot: (r) => datasetRoots.add(r) });
+  hub.on('run.status', () => evals.kick());
 
   // Runs whose training process is gone (every reader already shows them 'interrupted'): write it
   // down, and note what they were doing and when their owner was last heard of.
@@ -181,11 +201,26 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     });
   const watch = opts.watchInterruptions === undefined ? watchFromSettings(settings) : opts.watchInterruptions;
   if (watch) watcher = startWatching(watch);
+  // Notices: completed / failed / diverged / stalled / starved runs, as a 'notify' event for the
+  // clients' desktop notifications and as a webhook POST (background, retried; never blocks training).
+  const webhook = createWebhookSender({ url: () => settings.webhookUrl, log: (level, message) => log(level, message), ...opts.notify?.webhook });
+  const detector = createEventDetector({
+    settings: () => settings.notifications,
+    notify: (n) => {
+      emit('notify', n);
+      if (settings.webhookUrl) webhook.send({ ...webhookPayload(n, store.runs.get(n.runId)), id: n.id, kind: n.kind });
+    },
+  });
+  hub.onAny((event, payload) => detector.onEvent(event, payload));
+  const stallTimer = setInterval(() => detector.tick(), opts.notify?.tickMs ?? 5000);
+  stallTimer.unref();
   const settingsCtl = {
     get: () => settings,
     async set(patch: SettingsPatch): Promise<Settings> {
-      const next = SettingsSchema.parse({ ...settings, ...patch });
+      const next = applySettingsPatch(settings, patch);
       writeSettings(paths.dataDir, next);
+      if (next.webhookUrl !== settings.webhookUrl)
+        log('info', next.webhookUrl ? `notices are POSTed to ${redactUrl(next.webhookUrl)}` : 'no webhook for notices any more');
       const wasOn = watchFromSettings(settings);
       settings = next;
       const nowOn = watchFromSettings(next);
@@ -205,9 +240,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...createCheckpointHandlers(ctx),
     ...createAugmentHandlers(ctx),
     ...createExportHandlers(ctx),
+    ...createEvalHandlers(ctx, evals),
+    ...createFileHandlers(ctx),
     ...createDatasetHandlers(ctx),
     ...createSystemHandlers(ctx),
     ...createStateHandlers(ctx),
+    ...createCompareHandlers(ctx),
+    ...createLrFindHandlers(ctx, { slotBusy: () => evals.slotBusy() }),
   };
 
   async function dispatch(command: string, params: unknown): Promise<unknown> {
@@ -247,8 +286,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       closed ??= (async () => {
         try {
           await watcher?.stop();
+          clearInterval(stallTimer);
+          await evals.shutdown();
           await runs.shutdown(reason);
         } finally {
+          await webhook.close(); // pending notices get a moment, then are abandoned
           store.close();
         }
       })();

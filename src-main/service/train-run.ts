@@ -15,6 +15,7 @@ import type { ActiveRun } from './active-run';
 import type { Launch } from './run-queue';
 import type { Faults } from './fault-injection';
 import type { LogFn, RunRecorder } from './run-recorder';
+import { gpuMonitor, gpuNoteFields } from './gpu-metrics';
 
 /** How often the owner's heartbeat is committed (a blocking step can delay one; liveness on this host is the pid). */
 export const HEARTBEAT_MS = 5000;
@@ -52,6 +53,7 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
     }
   }, HEARTBEAT_MS);
   heartbeat.unref();
+  const gpuSamples = gpuMonitor().track(); // nvidia-smi every 5 s while this run trains (nothing without it)
   try {
     const root = a.config.data.root ?? (await ensureDemoDataset(paths.demoDatasetDir));
     deps.addDatasetRoot(root);
@@ -78,7 +80,9 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
     deps.rates.backend(trainer.backend);
     store.runs.setBackend(runId, trainer.backend.name, os.hostname());
     // the reason matters later ("why was this run on the CPU?"): keep it with the run
-    recorder.addEvent(runId, 'note', { backend: trainer.backend.name, reason: trainer.backend.reason, gpu: trainer.backend.gpu });
+    // with nvidia-smi: the GPU's name, count, driver and CUDA version (gpuName, gpuCount, gpuDriver, gpuCuda)
+    const gpuNote = gpuNoteFields(await gpuMonitor().info());
+    recorder.addEvent(runId, 'note', { backend: trainer.backend.name, reason: trainer.backend.reason, gpu: trainer.backend.gpu, ...gpuNote });
     a.attach(trainer);
     recorder.announce(runId);
     log('info', `run ${runId} training on ${trainer.backend.name} (${trainer.backend.reason})`, runId);
@@ -102,6 +106,7 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
     recorder.addEvent(runId, 'error', { message: error, code: (e as { code?: string }).code ?? 'INTERNAL' }, a.at);
   }
   clearInterval(heartbeat);
+  gpuSamples.stop();
   // Free the trainer and the data workers BEFORE the run is reported as ended, so the slot is
   // really free when clients see the status (and the next queued run starts on a clean slate).
   const backend = a.trainer?.backend ?? null;

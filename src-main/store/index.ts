@@ -5,6 +5,7 @@
 import { createCheckpointsRepo, type CheckpointsRepo } from './checkpoints-repo';
 import { migrate, openDatabase, type Db } from './db';
 import { createEventsRepo, type EventsRepo } from './events-repo';
+import { createEvaluationsRepo, type EvaluationsRepo } from './evaluations-repo';
 import { createMetricsRepo, type MetricsRepo } from './metrics-repo';
 import { MIGRATIONS } from './migrations/index';
 import type { OwnerAlive } from './run-owner';
@@ -13,6 +14,7 @@ import { createRunsRepo, type RunsRepo } from './runs-repo';
 export type { CheckpointAddResult, CheckpointInput, CheckpointsRepo } from './checkpoints-repo';
 export { defaultOwnerAlive, OWNER_HEARTBEAT_STALE_MS, pidAlive, type OwnerAlive, type OwnerProbe } from './run-owner';
 export type { EventsRepo, RunEventInput, RunEventKind } from './events-repo';
+export type { EvaluationInput, EvaluationsRepo } from './evaluations-repo';
 export type { MetricsRepo } from './metrics-repo';
 export type { RunCreateInput, RunDeleteResult, RunOwnerClaim, RunsRepo } from './runs-repo';
 export { SCHEMA_VERSION } from './migrations/index';
@@ -26,6 +28,8 @@ export interface Store {
   readonly metrics: MetricsRepo;
   readonly checkpoints: CheckpointsRepo;
   readonly events: EventsRepo;
+  /** stored evaluations of checkpoints (`workstation eval`, the Evaluation view) */
+  readonly evaluations: EvaluationsRepo;
   /** runs fn in one write transaction (all of its repository writes commit together, or none) */
   transaction<T>(fn: () => T): T;
   /** closes the connection (checkpoints the WAL into the main file) */
@@ -67,6 +71,7 @@ export function openStore(dbPath: string, opts: StoreOptions = {}): Store {
     metrics: createMetricsRepo(db, now),
     checkpoints: createCheckpointsRepo(db, now, runs),
     events: createEventsRepo(db, now),
+    evaluations: createEvaluationsRepo(db, now),
     transaction: (fn) => db.transaction(fn).immediate(),
     close() {
       if (!open) return;

@@ -7,7 +7,7 @@
 // is written by a read. A service start writes that status for good (markInterrupted). A
 // running/paused row without an owner (version-1 rows, older builds) reads as stored.
 import { WorkstationError } from '../../src-shared/errors';
-import { RUN_STATUSES, type RunOwner, type RunStatus, type RunSummary } from '../../src-shared/api/schemas';
+import { NOTES_MAX_LENGTH, RUN_STATUSES, TagSchema, TAGS_MAX_PER_RUN, type RunOwner, type RunStatus, type RunSummary } from '../../src-shared/api/schemas';
 import type { Db } from './db';
 import { defaultOwnerAlive, orphaned, OWNED_STATUSES, ownerIsAlive, storedOwner, type OwnerAlive } from './run-owner';
 
@@ -88,6 +88,20 @@ export interface RunsRepo {
    * paused run (or descendant) is always refused. Files are never touched here.
    */
   delete(id: number, opts?: { cascade?: boolean }): RunDeleteResult;
+  /** replaces the run's notes ('' clears them); INVALID_ARGUMENT beyond NOTES_MAX_LENGTH */
+  setNotes(id: number, notes: string): RunSummary;
+  /**
+   * replaces the run's tags with these (trimmed, duplicates dropped, case kept); INVALID_ARGUMENT
+   * for an empty or too long tag, one with a comma, semicolon or control character, or more than
+   * TAGS_MAX_PER_RUN tags
+   */
+  setTags(id: number, tags: readonly string[]): RunSummary;
+  /** adds tags the run does not have yet (same rules as setTags) */
+  addTags(id: number, tags: readonly string[]): RunSummary;
+  /** removes these tags where the run has them (others are ignored) */
+  removeTags(id: number, tags: readonly string[]): RunSummary;
+  /** every tag in use with the number of runs carrying it, by tag */
+  allTags(): { tag: string; runs: number }[];
 }
 
 const TERMINAL: readonly RunStatus[] = ['completed', 'stopped', 'failed', 'interrupted'];
@@ -113,12 +127,16 @@ interface RunRow {
   owner_host: string | null;
   owner_started_at: string | null;
   heartbeat_at: string | null;
+  notes: string;
+  /** JSON array of the run's tags, sorted */
+  tags_json: string;
 }
 
 const SELECT = `
   SELECT r.id, r.name, r.status, r.parent_run_id, r.parent_checkpoint_id, r.fork_epoch, r.seed,
          r.backend, r.host, r.created_at, r.started_at, r.ended_at, r.error, r.target_epochs,
-         r.owner_pid, r.owner_host, r.owner_started_at, r.heartbeat_at,
+         r.owner_pid, r.owner_host, r.owner_started_at, r.heartbeat_at, r.notes,
+         (SELECT json_group_array(t.tag) FROM (SELECT tag FROM run_tags WHERE run_id = r.id ORDER BY tag) t) AS tags_json,
          (SELECT MAX(e.epoch) FROM epoch_metrics e WHERE e.run_id = r.id) AS last_epoch,
          (SELECT MAX(e.val_top1) FROM epoch_metrics e WHERE e.run_id = r.id) AS best_val_top1
   FROM runs r`;
@@ -146,7 +164,20 @@ function toSummary(r: RunRow, ownerAlive: OwnerAlive, at: () => string): RunSumm
     targetEpochs: r.target_epochs,
     bestValTop1: r.best_val_top1,
     owner: alive ? owner : null,
+    notes: r.notes,
+    tags: JSON.parse(r.tags_json) as string[],
   };
+}
+
+/** Trimmed, validated, duplicates dropped (first spelling kept), in the order given. */
+function checkTags(tags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [i, t] of tags.entries()) {
+    const r = TagSchema.safeParse(t);
+    if (!r.success) throw new WorkstationError('INVALID_ARGUMENT', `tags.${i}: "${t}": ${r.error.issues[0]?.message ?? 'invalid tag'}`, { field: `tags.${i}` });
+    if (!out.includes(r.data)) out.push(r.data);
+  }
+  return out;
 }
 
 function checkStatus(status: string): RunStatus {
@@ -209,6 +240,20 @@ export function createRunsRepo(db: Db, now: () => string, ownerAlive: OwnerAlive
     ) SELECT id, depth FROM tree ORDER BY depth DESC, id DESC`);
   const filesOf = db.prepare<[number], { path: string }>('SELECT path FROM checkpoints WHERE run_id = ? AND exists_on_disk = 1 ORDER BY id');
   const deleteRun = db.prepare('DELETE FROM runs WHERE id = ?');
+  const updateNotes = db.prepare('UPDATE runs SET notes = ? WHERE id = ?');
+  const tagsOf = db.prepare<[number], { tag: string }>('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag');
+  const clearTags = db.prepare('DELETE FROM run_tags WHERE run_id = ?');
+  const insertTag = db.prepare('INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)');
+  const deleteTag = db.prepare('DELETE FROM run_tags WHERE run_id = ? AND tag = ?');
+  const tagCounts = db.prepare<[], { tag: string; runs: number }>('SELECT tag, COUNT(*) AS runs FROM run_tags GROUP BY tag ORDER BY tag');
+  const writeTags = db.transaction((id: number, tags: string[], replace: boolean) => {
+    mustGetRaw(id);
+    if (replace) clearTags.run(id);
+    const next = new Set([...(replace ? [] : tagsOf.all(id).map((t) => t.tag)), ...tags]);
+    if (next.size > TAGS_MAX_PER_RUN)
+      throw new WorkstationError('INVALID_ARGUMENT', `tags: a run has at most ${TAGS_MAX_PER_RUN} tags (this would make ${next.size})`, { field: 'tags' });
+    for (const t of tags) insertTag.run(id, t);
+  });
 
   function mustGet(id: number): RunSummary {
     const row = byId.get(id);
@@ -237,6 +282,32 @@ export function createRunsRepo(db: Db, now: () => string, ownerAlive: OwnerAlive
   });
 
   const repo: RunsRepo = {
+    setNotes(id, notes) {
+      if (typeof notes !== 'string') throw new WorkstationError('INVALID_ARGUMENT', 'notes must be text', { field: 'notes' });
+      if (notes.length > NOTES_MAX_LENGTH)
+        throw new WorkstationError('INVALID_ARGUMENT', `notes: at most ${NOTES_MAX_LENGTH} characters (got ${notes.length})`, { field: 'notes' });
+      mustGetRaw(id);
+      updateNotes.run(notes, id);
+      return mustGet(id);
+    },
+    setTags(id, tags) {
+      writeTags.immediate(id, checkTags(tags), true);
+      return mustGet(id);
+    },
+    addTags(id, tags) {
+      writeTags.immediate(id, checkTags(tags), false);
+      return mustGet(id);
+    },
+    removeTags(id, tags) {
+      mustGetRaw(id);
+      db.transaction(() => {
+        for (const t of tags) deleteTag.run(id, t.trim());
+      }).immediate();
+      return mustGet(id);
+    },
+    allTags() {
+      return tagCounts.all();
+    },
     create(input) {
       if (!input.name || !input.name.trim()) throw new WorkstationError('INVALID_ARGUMENT', 'run name must not be empty', { field: 'name' });
       if (input.parentRunId != null) mustGet(input.parentRunId);

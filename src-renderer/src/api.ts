@@ -21,6 +21,11 @@ export interface ClientApi extends ServiceApi {
   readonly pickFolder: ((title?: string) => Promise<string | null>) | null;
   /** Transport state: called at once with the current state, then on each change. */
   onConnection(handler: (state: ConnectionState, detail: string | null) => void): () => void;
+  /**
+   * An <img> source for an image inside a dataset root: the `/api/file` endpoint in a browser tab,
+   * a data: URL from `dataset.file` in Electron (no HTTP server there); same allow-list either way.
+   */
+  imageSrc(path: string): Promise<string>;
 }
 
 /** What Electron's preload exposes through contextBridge: envelopes out and in, and the dialogs. */
@@ -119,6 +124,10 @@ function createElectronApi(bridge: PreloadBridge): ClientApi {
       }
     },
     onConnection: conn.onConnection,
+    async imageSrc(path) {
+      const f = await rpc.call('dataset.file', { path });
+      return `data:${f.contentType};base64,${f.base64}`;
+    },
   };
 }
 
@@ -156,7 +165,7 @@ function createWebSocketApi(url: string): ClientApi {
       }
       rpc.handleMessage(msg);
     };
-    socket.onclose = (ev) => {
+    socket.onclose = () => {
       if (ws !== socket) return;
       ws = null;
       // The calls still waiting have failed: drop their unsent requests too, so a reconnect
@@ -189,6 +198,8 @@ function createWebSocketApi(url: string): ClientApi {
     saveFile: async (name, content) => browserDownload(name, content),
     pickFolder: null,
     onConnection: conn.onConnection,
+    // same origin: the page's token cookie goes with it
+    imageSrc: async (path) => `/api/file?path=${encodeURIComponent(path)}`,
   };
 }
 

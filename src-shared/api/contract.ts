@@ -17,6 +17,9 @@ import {
   StepSampleSchema,
   SystemInfoSchema,
 } from './schemas';
+import { LrFindResultSchema, NoticeSchema, NOTES_MAX_LENGTH, TagSchema, TAGS_MAX_PER_RUN } from './schemas';
+import { EvalJobSchema, EvalProtocolSchema, EvalSplitSchema, EvalTtaSchema, EvaluationSchema, EvaluationSummarySchema } from './schemas';
+import { GpuStatusSchema } from './schemas';
 
 /** A partial run config (JSON); fully validated by resolveRunConfig in the service. */
 const ConfigInputSchema = z.record(z.string(), z.unknown());
@@ -93,12 +96,74 @@ export const COMMANDS = {
     }),
   },
   'system.info': { params: z.strictObject({}), result: SystemInfoSchema },
+  /** NVIDIA GPUs (nvidia-smi) and their newest `limit` samples (utilisation, memory, power, temperature every 5 s while a run trains) */
+  'system.gpu': { params: z.strictObject({ limit: z.number().int().min(0).max(10_000).default(720) }), result: GpuStatusSchema },
   /** the data directory's app settings (auto-resume after a crash, EC2 interruption watching) */
   'settings.get': { params: z.strictObject({}), result: SettingsSchema },
   /** changes settings; interruption watching starts/stops at once, auto-resume applies at the next service start */
   'settings.set': { params: z.strictObject({ patch: SettingsPatchSchema }), result: SettingsSchema },
   /** what a client connecting mid-run needs before it follows events */
   'state.get': { params: z.strictObject({}), result: ServiceStateSchema },
+  // --- notes and tags, comparison, learning-rate range test ---------------------------------
+  /** replaces the run's notes (free text; '' clears them) */
+  'runs.setNotes': { params: z.strictObject({ runId: RunIdSchema, notes: z.string().max(NOTES_MAX_LENGTH) }), result: RunSummarySchema },
+  /** replaces the run's tags (trimmed, duplicates dropped; [] clears them) */
+  'runs.setTags': { params: z.strictObject({ runId: RunIdSchema, tags: z.array(TagSchema).max(TAGS_MAX_PER_RUN) }), result: RunSummarySchema },
+  /**
+   * the chosen runs' epochs as one CSV: CSV_COLUMNS, then best and last val top-1 of the run and
+   * one column per config field that differs between them (see service/csv-export.ts)
+   */
+  'export.compareCsv': {
+    params: z.strictObject({ runIds: z.array(RunIdSchema).min(1).max(64) }),
+    result: z.object({ filename: z.string(), csv: z.string(), rows: z.number().int(), fields: z.array(z.string()) }),
+  },
+  /**
+   * a learning-rate range test on the config (lr growing geometrically from minLr to maxLr over
+   * `steps` steps, stopped when the loss diverges) from fresh weights or a checkpoint; creates no
+   * run and writes nothing. Refused while a run trains or is queued. lr.find.progress events follow it.
+   */
+  'lr.find': {
+    params: z.strictObject({
+      config: ConfigInputSchema,
+      checkpointId: z.number().int().nullable().default(null),
+      steps: z.number().int().min(2).max(10_000).default(100),
+      minLr: z.number().positive().default(1e-7),
+      maxLr: z.number().positive().default(10),
+    }),
+    result: LrFindResultSchema,
+  },
+  /**
+   * evaluate a checkpoint in eval mode (BN running stats) on a dataset split; returns the job at
+   * once (eval.progress events follow it). One evaluation at a time, and never beside training:
+   * it waits while a run trains or is queued, and a run started meanwhile waits for it.
+   * tta null = the run's data.valTta; dataRoot null = the run's dataset
+   */
+  'eval.start': {
+    params: z.strictObject({
+      checkpointId: z.number().int(),
+      protocol: EvalProtocolSchema.default('run'),
+      tta: EvalTtaSchema.nullable().default(null),
+      split: EvalSplitSchema.default('val'),
+      dataRoot: z.string().min(1).nullable().default(null),
+    }),
+    result: EvalJobSchema,
+  },
+  /** stops a queued or running evaluation (nothing is stored); an ended one is returned as it is */
+  'eval.cancel': { params: z.strictObject({ evalId: z.number().int() }), result: EvalJobSchema },
+  /** evaluations this service runs or queued, and the ones that ended since it started, newest first */
+  'eval.jobs': { params: z.strictObject({}), result: z.array(EvalJobSchema) },
+  /** stored evaluations (of one checkpoint or run when given), newest first */
+  'eval.list': {
+    params: z.strictObject({ checkpointId: z.number().int().optional(), runId: RunIdSchema.optional() }),
+    result: z.array(EvaluationSummarySchema),
+  },
+  /** one stored evaluation with its per-class table, confusions and top mistakes */
+  'eval.get': { params: z.strictObject({ evaluationId: z.number().int() }), result: EvaluationSchema },
+  /** an image inside a dataset root (the `/api/file` allow-list), for clients without HTTP (the Electron window) */
+  'dataset.file': {
+    params: z.strictObject({ path: z.string().min(1) }),
+    result: z.object({ contentType: z.string(), base64: z.string() }),
+  },
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -113,6 +178,18 @@ export const EVENTS = {
   'run.status': z.object({ run: RunSummarySchema }),
   'run.event': RunEventSchema,
   'checkpoint.saved': CheckpointInfoSchema,
+  /** a run completed, failed, diverged, stalled or starved (the kinds switched on in settings.notifications) */
+  notify: NoticeSchema,
+  /** a step of the learning-rate range test in progress (loss null when not finite) */
+  'lr.find.progress': z.object({
+    step: z.number().int(),
+    steps: z.number().int(),
+    lr: z.number(),
+    loss: z.number().nullable(),
+    smoothedLoss: z.number().nullable(),
+  }),
+  /** an evaluation's progress and end (state completed / cancelled / failed) */
+  'eval.progress': EvalJobSchema,
   'log.line': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), runId: RunIdSchema.nullable(), at: z.string() }),
   /** Electron main → renderer only: the service process died / restarted */
   'service.state': z.object({ state: z.enum(['starting', 'ready', 'restarting', 'failed']), message: z.string().nullable() }),

@@ -78,6 +78,10 @@ export const RunSummarySchema = z.object({
    * service start writes that status). The store always sets it; absent (older producers) = null.
    */
   owner: RunOwnerSchema.nullable().optional(),
+  /** free text the user keeps with the run ('' when none; absent from older producers = '') */
+  notes: z.string().default(''),
+  /** short labels, sorted (absent from older producers = none) */
+  tags: z.array(z.string()).default([]),
 });
 
 export const CHECKPOINT_KINDS = ['epoch', 'mid-epoch'] as const;
@@ -198,7 +202,53 @@ export const ServiceStateSchema = z.object({
   augment: z.unknown().nullable(),
 });
 
+/** Tags: 1–64 characters after trimming, no commas, semicolons or control characters (they separate tags in flags and CSV). */
+export const TAG_MAX_LENGTH = 64;
+export const TAGS_MAX_PER_RUN = 32;
+export const NOTES_MAX_LENGTH = 20_000;
+export const TagSchema = z
+  .string()
+  .trim()
+  .min(1, 'a tag must not be empty')
+  .max(TAG_MAX_LENGTH, `a tag is at most ${TAG_MAX_LENGTH} characters`)
+  .regex(/^[^,;\u0000-\u001f\u007f]+$/, 'a tag must not contain commas, semicolons or control characters');
+
+/**
+ * A learning-rate range test (Smith; fastai's lr_find): one entry per step taken. Losses that
+ * were not finite (the step it diverged at) are null on the wire.
+ */
+export const LrFindResultSchema = z.object({
+  lr: z.array(z.number()),
+  loss: z.array(z.number().nullable()),
+  /** debiased EMA of the loss (beta 0.98) */
+  smoothedLoss: z.array(z.number().nullable()),
+  /** where the smoothed loss falls fastest against log lr; null when it never falls */
+  suggestedLr: z.number().nullable(),
+  /** 'diverged' (the loss blew up: not finite, or 4× its best smoothed value) or 'completed' (all steps) */
+  stopReason: z.enum(['diverged', 'completed', 'stopped']),
+  steps: z.number().int(),
+  backend: z.string(),
+});
+
+export const NOTIFY_KINDS = ['completed', 'failed', 'diverged', 'stalled', 'starved'] as const;
+export type NotifyKind = (typeof NOTIFY_KINDS)[number];
+/** What a desktop notification / webhook POST says about a run (service event 'notify'). */
+export const NoticeSchema = z.object({
+  /** unique per notice (a webhook delivery id: retries carry the same one) */
+  id: z.string(),
+  kind: z.enum(NOTIFY_KINDS),
+  runId: RunIdSchema,
+  runName: z.string(),
+  title: z.string(),
+  body: z.string(),
+  at: z.string(),
+  /** whether clients should show it as a desktop notification (settings.notifications.desktop) */
+  desktop: z.boolean(),
+});
+
 export type RunSummary = z.infer<typeof RunSummarySchema>;
+export type LrFindResult = z.infer<typeof LrFindResultSchema>;
+export type Notice = z.infer<typeof NoticeSchema>;
 export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 export type CheckpointKind = CheckpointInfo['kind'];
 export type RunOwner = z.infer<typeof RunOwnerSchema>;
@@ -209,3 +259,137 @@ export type DrawnParams = z.infer<typeof DrawnParamsSchema>;
 export type PreviewSample = z.infer<typeof PreviewSampleSchema>;
 export type SystemInfo = z.infer<typeof SystemInfoSchema>;
 export type ServiceState = z.infer<typeof ServiceStateSchema>;
+
+// --- Evaluation of checkpoints (`workstation eval`, the app's Evaluation view) -------------------
+/** 'run': the run's own validation transform; 'resize': plain resize to the run's valSize; 'center-crop': resize 256, centre crop 224 */
+export const EVAL_PROTOCOLS = ['run', 'resize', 'center-crop'] as const;
+/** 'flip': the softmax of the image and of its horizontal mirror, averaged */
+export const EVAL_TTAS = ['none', 'flip'] as const;
+/** 'train' evaluates the training folder with the validation transform (no augmentation) */
+export const EVAL_SPLITS = ['val', 'train'] as const;
+export const EVAL_JOB_STATES = ['queued', 'running', 'completed', 'cancelled', 'failed'] as const;
+export const EvalProtocolSchema = z.enum(EVAL_PROTOCOLS);
+export const EvalTtaSchema = z.enum(EVAL_TTAS);
+export const EvalSplitSchema = z.enum(EVAL_SPLITS);
+
+/** One class of an evaluation; top1/top5 in percent, null for a class with no images in the split. */
+export const EvalClassSchema = z.object({
+  classIndex: z.number().int(),
+  wnid: z.string().nullable(),
+  name: z.string().nullable(),
+  images: z.number().int(),
+  top1: z.number().nullable(),
+  top5: z.number().nullable(),
+});
+
+/** How often images of class `true` were predicted as `predicted` (true ≠ predicted). */
+export const EvalConfusionSchema = z.object({ true: z.number().int(), predicted: z.number().int(), count: z.number().int() });
+
+/** A misclassified image: its class, the predicted class with its probability, and the true class's. */
+export const EvalMistakeSchema = z.object({
+  classIndex: z.number().int(),
+  predicted: z.number().int(),
+  /** probability of the predicted class (0..1) */
+  confidence: z.number(),
+  /** probability of the true class (0..1) */
+  trueProb: z.number(),
+  /** absolute path of the image (served by the dataset-root file endpoint) */
+  path: z.string(),
+  /** its index in the split's file list */
+  sampleId: z.number().int(),
+});
+
+export const EvaluationSummarySchema = z.object({
+  id: z.number().int(),
+  checkpointId: z.number().int(),
+  runId: RunIdSchema,
+  split: EvalSplitSchema,
+  protocol: EvalProtocolSchema,
+  tta: EvalTtaSchema,
+  /** the dataset root evaluated */
+  dataRoot: z.string().nullable(),
+  images: z.number().int(),
+  loss: z.number().nullable(),
+  /** percent */
+  top1: z.number().nullable(),
+  top5: z.number().nullable(),
+  createdAt: z.string(),
+});
+
+export const EvaluationSchema = EvaluationSummarySchema.extend({
+  /** the validation transform used */
+  transform: z.object({ mode: z.enum(['resize-center-crop', 'resize']), resize: z.number().int(), size: z.number().int() }),
+  checkpoint: z.object({ path: z.string(), epoch: z.number().int(), kind: z.enum(CHECKPOINT_KINDS), stepInEpoch: z.number().int().nullable() }),
+  /** files that could not be decoded (not counted in images) */
+  skipped: z.number().int(),
+  seconds: z.number(),
+  perClass: z.array(EvalClassSchema),
+  /** every (true, predicted) pair with true ≠ predicted and count > 0, most frequent first */
+  confusions: z.array(EvalConfusionSchema),
+  /** the highest-confidence mistakes of each class (at most mistakesPerClass each), highest first */
+  mistakes: z.array(EvalMistakeSchema),
+  mistakesPerClass: z.number().int(),
+});
+
+/** An evaluation the service runs: queued behind training, running (with progress), or ended. */
+export const EvalJobSchema = z.object({
+  evalId: z.number().int(),
+  checkpointId: z.number().int(),
+  runId: RunIdSchema,
+  split: EvalSplitSchema,
+  protocol: EvalProtocolSchema,
+  tta: EvalTtaSchema,
+  state: z.enum(EVAL_JOB_STATES),
+  /** images evaluated so far, of totalImages (null until the dataset is indexed) */
+  images: z.number().int(),
+  totalImages: z.number().int().nullable(),
+  step: z.number().int(),
+  steps: z.number().int().nullable(),
+  /** top-1 so far (percent) */
+  top1: z.number().nullable(),
+  imagesPerSec: z.number().nullable(),
+  etaSeconds: z.number().nullable(),
+  /** why it waits ('run 3 is training'), null when it does not */
+  waitingFor: z.string().nullable(),
+  /** the stored evaluation, once completed */
+  evaluationId: z.number().int().nullable(),
+  error: z.string().nullable(),
+});
+
+export type EvalProtocol = z.infer<typeof EvalProtocolSchema>;
+export type EvalTta = z.infer<typeof EvalTtaSchema>;
+export type EvalSplit = z.infer<typeof EvalSplitSchema>;
+export type EvalClass = z.infer<typeof EvalClassSchema>;
+export type EvalConfusion = z.infer<typeof EvalConfusionSchema>;
+export type EvalMistake = z.infer<typeof EvalMistakeSchema>;
+export type EvaluationSummary = z.infer<typeof EvaluationSummarySchema>;
+export type Evaluation = z.infer<typeof EvaluationSchema>;
+export type EvalJob = z.infer<typeof EvalJobSchema>;
+
+// --- NVIDIA GPUs (`system.gpu`, from nvidia-smi; empty where it is absent) ----------------------
+export const GpuDeviceSchema = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  memoryTotalMiB: z.number().nullable(),
+  driver: z.string(),
+});
+/** one GPU at one moment, sampled every 5 s while a run trains; null = the GPU does not report it ([N/A]) */
+export const GpuSampleSchema = z.object({
+  at: z.string(),
+  index: z.number().int(),
+  /** percent */
+  utilization: z.number().nullable(),
+  memoryUsedMiB: z.number().nullable(),
+  powerW: z.number().nullable(),
+  temperatureC: z.number().nullable(),
+});
+export const GpuStatusSchema = z.object({
+  /** nvidia-smi is on the service's PATH and answers */
+  available: z.boolean(),
+  gpus: z.array(GpuDeviceSchema),
+  /** oldest first; kept in memory (bounded), so a restarted service starts empty */
+  samples: z.array(GpuSampleSchema),
+});
+export type GpuDevice = z.infer<typeof GpuDeviceSchema>;
+export type GpuSample = z.infer<typeof GpuSampleSchema>;
+export type GpuStatus = z.infer<typeof GpuStatusSchema>;

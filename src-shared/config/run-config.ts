@@ -31,11 +31,26 @@ export const DataSchema = z.strictObject({
   valTransform: z.enum(['resize-center-crop', 'resize']).default('resize-center-crop'),
   valResize: z.number().int().min(16).max(2048).default(256),
   valSize: z.number().int().min(16).max(1024).default(224),
+  /** test-time augmentation of validation: 'flip' averages the softmax of each image and its horizontal mirror */
+  valTta: z.enum(['none', 'flip']).default('none'),
   /** cap on training steps per epoch (tiny/test runs); null = full epoch */
   maxStepsPerEpoch: z.number().int().min(1).nullable().default(null),
   /** cap on validation steps; null = full validation set */
   maxValSteps: z.number().int().min(1).nullable().default(null),
 });
+
+/**
+ * Stop a run early (it completes) when `metric` has not improved by more than `minDelta` for
+ * `patience` epochs in a row (Keras' EarlyStopping semantics). Accuracies are in percent, so
+ * minDelta 0.1 means 0.1 points of top-1.
+ */
+export const EARLY_STOPPING_METRICS = ['valTop1', 'valTop5', 'valLoss', 'trainLoss'] as const;
+export const EarlyStoppingSchema = z.strictObject({
+  metric: z.enum(EARLY_STOPPING_METRICS).default('valTop1'),
+  patience: z.number().int().min(1).max(100000),
+  minDelta: z.number().min(0).default(0),
+});
+export type EarlyStoppingConfig = z.infer<typeof EarlyStoppingSchema>;
 
 export const TrainSchema = z.strictObject({
   /** the epoch the run ends at (1-based, inclusive) */
@@ -45,6 +60,18 @@ export const TrainSchema = z.strictObject({
   labelSmoothing: z.number().min(0).max(1).default(0),
   /** read loss/accuracy back from the device every N steps (progress events) */
   logEverySteps: z.number().int().min(1).default(10),
+  /** null = train to train.epochs */
+  earlyStopping: EarlyStoppingSchema.nullable().default(null),
+  /**
+   * deterministic GPU kernels (TF_DETERMINISTIC_OPS / TF_CUDNN_DETERMINISTIC, read when libtensorflow
+   * loads): needed for a bit-exact resume on a GPU; the service must be started with --deterministic
+   */
+  deterministic: z.boolean().default(false),
+  /**
+   * the workstation's fused tfjs kernels (batch norm + ReLU, one-kernel SGD, convolutions) where the
+   * backend has them; false = tfjs built-in ops only (the reference path, for comparison or as a fallback)
+   */
+  fusedKernels: z.boolean().default(true),
 });
 
 export const OptimizerSchema = z.strictObject({

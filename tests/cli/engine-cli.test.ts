@@ -103,6 +103,42 @@ describe('engine CLI', () => {
     expect(cli('doctor', '--backend', 'tpu').code).toBe(2);
   });
 
+  it('doctor: the data directory and how to get a faster backend', () => {
+    const home = tempDir('ws-home-');
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/workstation.cjs'), 'doctor', '--backend', 'cpu', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, WORKSTATION_HOME: home },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d.dataDir).toBe(path.resolve(home));
+    expect(d.selftest).toBeUndefined();
+    const hints = d.hints.join('\n');
+    expect(hints).toContain('npm install @tensorflow/tfjs-node-gpu@4.22.0');
+    expect(hints).toContain('npm install @tensorflow/tfjs-node@4.22.0');
+    expect(hints).toMatch(/CUDA 11\.8 \+ cuDNN 8\.9/);
+    const text = cli('doctor', '--backend', 'cpu').stdout;
+    expect(text).toMatch(/^data dir\s+\S/m);
+    expect(text).toMatch(/^faster backend\s+.*tfjs-node-gpu/m);
+  });
+
+  it('doctor --selftest: every kernel and a few training steps against the pure-JS reference', () => {
+    const r = cli('doctor', '--backend', 'cpu', '--selftest', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { selftest } = r.json();
+    expect(selftest).toMatchObject({ ok: true, backend: 'cpu', precision: 'float32' });
+    expect(selftest.checks.length).toBeGreaterThanOrEqual(12);
+    for (const c of selftest.checks) {
+      expect(Object.keys(c)).toEqual(expect.arrayContaining(['name', 'ok', 'maxRelError']));
+      expect(c.ok, c.name).toBe(true);
+    }
+    expect(r.stderr).toContain('selftest: training steps');
+    const text = cli('doctor', '--backend', 'cpu', '--selftest');
+    expect(text.stdout).toMatch(/^selftest\s+OK on cpu/m);
+    expect(text.stdout).toMatch(/^ {2}ok {3}WsFusedBatchNorm \+ residual \+ ReLU/m);
+  });
+
   it('bench engine: steps/s, images/s and peak memory on the cpu backend', () => {
     const r = cli(
       'bench',
@@ -132,5 +168,44 @@ describe('engine CLI', () => {
     expect(b.peakTfMiB).toBeGreaterThanOrEqual(0);
     expect(r.stderr).toContain('step 2/2');
     expect(cli('bench', 'engine', '--batch', '0').stderr).toMatch(/--batch must be a positive integer/);
+    const composite = cli(
+      'bench',
+      'engine',
+      '--backend',
+      'cpu',
+      '--batch',
+      '2',
+      '--size',
+      '32',
+      '--width',
+      '0.03125',
+      '--classes',
+      '10',
+      '--steps',
+      '1',
+      '--warmup',
+      '0',
+      '--no-fused-kernels',
+      '--json',
+    );
+    expect(composite.code, composite.stderr).toBe(0);
+    expect(composite.json()).toMatchObject({ fusedKernels: false, steps: 1 });
+    expect(b.fusedKernels).toBe(true);
+  });
+
+  it('bench engine --count-kernels: kernels of one training step on the native code path (a stand-in here)', () => {
+    // the count does not depend on width or size (tests/ml/kernels.test.ts checks the full ResNet-50)
+    const r = cli('bench', 'engine', '--count-kernels', '--width', '0.0625', '--size', '16', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const c = r.json();
+    expect(c).toMatchObject({ codePath: 'native', fusedKernels: true, batch: 2, size: 16 });
+    expect(['stand-in', 'tensorflow']).toContain(c.backend);
+    expect(c.kernelsPerStep).toBeLessThanOrEqual(1500);
+    expect(Object.values(c.byKernel as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(c.kernelsPerStep);
+    expect(c.byKernel['WsFusedBatchNorm:FusedBatchNormV3']).toBe(53);
+    expect(r.stderr).toContain('step 2/2');
+    const text = cli('bench', 'engine', '--count-kernels', '--width', '0.0625', '--size', '16');
+    expect(text.stdout).toMatch(new RegExp(`^kernels/step\\s+${c.kernelsPerStep} `, 'm'));
+    expect(text.stdout).toMatch(/^code path\s+native/m);
   });
 });

@@ -91,7 +91,8 @@ describe('workstation import-log / runs / export-csv', () => {
     expect(csv.code).toBe(0);
     const first = csv.stdout.split('\r\n')[1];
     expect(first.startsWith('1,"seed, ""v1""",1,4.1308,')).toBe(true);
-    expect(first.endsWith(`,${3.03 * 256},3303`)).toBe(true);
+    // (then run_tags and run_notes: none here)
+    expect(first.endsWith(`,${3.03 * 256},3303,,`)).toBe(true);
   });
 
   it('fails with one clear line for an unknown run, a missing log, a log without epochs and a newer database', () => {

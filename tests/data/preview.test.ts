@@ -1,15 +1,24 @@
-// previewAugment: real sample JPEGs through the training transform + tensor path to PNG.
+// previewAugment: real sample JPEGs through the training transform + tensor path to PNG, in the
+// preview's own worker. The pixels must be exactly what a (cpu-backend) training step feeds the
+// model for the reported draws, and a preview must not wait for the training decode lane.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DrawnParamsSchema } from '../../src-shared/api/schemas';
-import { AugmentSchema, applyAugmentPatch } from '../../src-shared/config/augment';
+import { AugmentSchema, applyAugmentPatch, type NormalizeParams } from '../../src-shared/config/augment';
+import { nodeBundlePath } from '../../src-main/common/paths';
+import type { DecodeResult, DecodeTask } from '../../src-main/data/decode-task';
 import { previewAugment } from '../../src-main/data/preview';
+import { trainedLevels } from '../../src-main/data/preview-render';
+import { createWorkerPool } from '../../src-main/data/worker-pool';
+import { drawJitter } from '../../src-main/ml/augment/color-jitter';
 import { applyTrainTransform, applyValTransform } from '../../src-main/data/transform';
 import { denormalizeToUint8 } from '../../src-main/ml/augment/normalize';
 import { prepareImages } from '../../src-main/ml/augment/prepare-batch';
+import { createRng } from '../../src-shared/random';
 import { SAMPLES_DIR, tempDir } from '../helpers/samples';
 
 const AIREDALE = path.join(SAMPLES_DIR, 'n02096051_Airedale.JPEG'); // grayscale JPEG
@@ -149,16 +158,70 @@ describe('previewAugment', () => {
     expect(maxAbsDiff((await rawPng(jittered.png)).data, a)).toBeGreaterThan(10);
   });
 
-  it('the reported params reproduce each PNG through the training functions (geometry → prepareImages)', async () => {
-    const params = applyAugmentPatch(defaults, { colorJitter: { p: 0.7, hue: 0.2 } });
-    const { samples } = await previewAugment({ images: [CAN_OPENER, AIREDALE, GOLDFINCH], count: 6, seed: 8, params, size: 40 });
-    expect(samples.some((s) => s.params.jitter!.applied)).toBe(true);
-    for (const s of samples) {
-      const px = await applyTrainTransform(fs.readFileSync(s.source), { crop: s.params.crop, flip: s.params.flip }, 40);
-      const x = prepareImages(px.data, [1, 40, 40], [s.params.jitter!], params.normalize);
-      const expected = denormalizeToUint8(x, params.normalize);
+  it('the reported params reproduce each PNG through the training functions (geometry → prepareImages), bit for bit', async () => {
+    const cases = [
+      { params: applyAugmentPatch(defaults, { colorJitter: { p: 0.7, hue: 0.2 } }), size: 40, count: 6 },
+      // every op at full strength, and a normalisation other than ImageNet's
+      {
+        params: applyAugmentPatch(defaults, {
+          colorJitter: { p: 1, brightness: 0.9, contrast: 0.9, saturation: 0.9, hue: 0.5 },
+          normalize: { mean: [0.5, 0.25, 0.75], std: [0.2, 0.6, 0.33] },
+        }),
+        size: 96,
+        count: 8,
+      },
+    ];
+    for (const { params, size, count } of cases) {
+      const { samples } = await previewAugment({ images: [CAN_OPENER, AIREDALE, GOLDFINCH], count, seed: 8, params, size });
+      expect(samples.some((s) => s.params.jitter!.applied)).toBe(true);
+      for (const s of samples) {
+        const px = await applyTrainTransform(fs.readFileSync(s.source), { crop: s.params.crop, flip: s.params.flip }, size);
+        const x = prepareImages(px.data, [1, size, size], [s.params.jitter!], params.normalize);
+        const expected = denormalizeToUint8(x, params.normalize);
+        x.dispose();
+        expect(maxAbsDiff((await rawPng(s.png)).data, expected)).toBe(0);
+      }
+    }
+  });
+
+  it('its plain-JS tensor path equals prepareImages + denormalizeToUint8 on the cpu backend for any pixels and draws', () => {
+    const rng = createRng(5, 1);
+    const side = 24;
+    const norms: NormalizeParams[] = [defaults.normalize, { mean: [0.1, 0.9, 0.45], std: [0.05, 1.7, 0.31] }];
+    for (let t = 0; t < 40; t++) {
+      const px = Uint8Array.from({ length: side * side * 3 }, () => rng.int(256));
+      // flat areas too: gray pixels and equal channels take other branches of the hue code
+      if (t % 4 === 0) px.fill(rng.int(256), 0, side * 9);
+      const draw = drawJitter({ p: 0.9, brightness: rng.next(), contrast: rng.next(), saturation: rng.next(), hue: rng.next() / 2 }, rng);
+      const norm = norms[t % 2];
+      const x = prepareImages(px, [1, side, side], [draw], norm);
+      const expected = denormalizeToUint8(x, norm);
       x.dispose();
-      expect(maxAbsDiff((await rawPng(s.png)).data, expected)).toBe(0);
+      expect(maxAbsDiff(trainedLevels(px, draw, norm), expected)).toBe(0);
+    }
+  });
+
+  // (a FIFO: POSIX; the app's training boxes are Linux)
+  it('completes while the training decode lane is blocked on a read that never returns', async () => {
+    // a training pool on the real decode worker, its only worker stuck reading a FIFO nobody writes
+    const fifo = path.join(tempDir('ws-preview-fifo-'), 'stuck.JPEG');
+    execFileSync('mkfifo', [fifo]);
+    const training = createWorkerPool<DecodeTask, DecodeResult>({ file: nodeBundlePath('decode-worker'), size: 1 });
+    const task = (file: string): DecodeTask => ({ kind: 'decode', files: [file], sampleIds: [0], positions: [0], buffer: null, size: 32, seed: 0, epoch: 0 });
+    const stuck = [training.run(task(fifo)), training.run(task(GOLDFINCH))]; // one reading, one queued behind it
+    let stuckSettled = false;
+    void Promise.allSettled(stuck).then(() => (stuckSettled = true));
+    try {
+      const { samples } = await previewAugment({ images: [GOLDFINCH, AIREDALE], count: 8, seed: 3, params: defaults, size: 224 });
+      expect(samples).toHaveLength(8);
+      expect(stuckSettled).toBe(false);
+    } finally {
+      // unblock the reader (open for writing, close: it reads an empty file), then close the pool
+      fs.closeSync(fs.openSync(fifo, 'w'));
+      const [empty, after] = await Promise.all(stuck);
+      expect(empty.failed).toHaveLength(1);
+      expect(after.failed).toEqual([]);
+      await training.close();
     }
   });
 

@@ -37,6 +37,14 @@ async function waitNumber(selector: string, attr: string, pred: string, arg: num
   return (await handle.jsonValue()) as number;
 }
 
+/** Waits until a numeric data-* attribute of the element in `tab` equals `want`. */
+async function waitNumberIn(tab: Page, selector: string, attr: string, want: number, timeout = 30_000): Promise<void> {
+  await tab.waitForFunction(([sel, a, w]) => Number(document.querySelector(sel as string)?.getAttribute(a as string)) === w, [selector, attr, want] as const, {
+    timeout,
+    polling: 100,
+  });
+}
+
 async function waitStatus(want: string, timeout = T): Promise<void> {
   await page.waitForFunction((w) => document.querySelector('[data-testid=view-dashboard] header [data-testid=run-status]')?.textContent?.trim() === w, want, {
     timeout,
@@ -703,4 +711,162 @@ describe('workstation in a browser (serve + Chromium)', () => {
       await own.stop();
     }
   });
+
+  it(
+    'compares runs: two runs overlaid with the hyperparameter diff and a CSV, smoothing on every chart, notes and tags edited and filtered, desktop notifications',
+    { timeout: 600_000 },
+    async () => {
+      const { connectWs } = await import('../../src-main/common/ws-client');
+      const dir = tempDir('ws-e2e-compare-');
+      const own = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir: path.join(dir, 'data') });
+      const u = new URL(own.url);
+      const link = await connectWs({ host: u.hostname, port: Number(u.port), token: u.searchParams.get('token') ?? '' });
+      const context = await browser.newContext({ viewport: { width: 1400, height: 1250 }, acceptDownloads: true });
+      // the browser's Notification, recorded: the page shows a notice once the user allowed it
+      await context.addInitScript(() => {
+        const seen: { title: string; body: string }[] = [];
+        class RecordedNotification {
+          static permission = 'granted';
+          static requestPermission = () => Promise.resolve('granted');
+          onclick: (() => void) | null = null;
+          constructor(title: string, opts?: { body?: string }) {
+            seen.push({ title, body: opts?.body ?? '' });
+          }
+        }
+        Object.assign(window, { Notification: RecordedNotification, __notices: seen });
+      });
+      const tab = await context.newPage();
+      tab.on('pageerror', (e) => console.error('[page error]', e.message));
+      try {
+        await tab.goto(own.url);
+        await tab.getByTestId('empty-runs').waitFor({ timeout: 60_000 });
+        // two tiny CPU runs that differ in lr (one trains at a time: the second queues)
+        const cfg = (name: string, lr: number) => ({
+          name,
+          seed: 3,
+          backend: 'cpu',
+          model: { numClasses: 10, widthMultiplier: 0.03125 },
+          data: { root: null, trainSize: 32, valSize: 32, valResize: 36, maxStepsPerEpoch: 6, maxValSteps: 1, workers: 1 },
+          train: { epochs: 2, batchSize: 8, logEverySteps: 1 },
+          optimizer: { lr },
+          schedule: { policy: 'constant' },
+        });
+        const a = await link.call('runs.start', { config: cfg('e2e-lr-high', 0.02) });
+        const b = await link.call('runs.start', { config: cfg('e2e-lr-low', 0.005) });
+        const end = Date.now() + T;
+        while ((await link.call('runs.list', {})).some((r) => r.status !== 'completed')) {
+          if (Date.now() > end) throw new Error(`the runs did not complete\n${own.output().slice(-3000)}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        // --- desktop notifications: one per completed run, from the service's notices -------------
+        await tab.waitForFunction(() => (window as unknown as { __notices: unknown[] }).__notices.length >= 2, null, { timeout: 30_000 });
+        const shown = await tab.evaluate(() => (window as unknown as { __notices: { title: string; body: string }[] }).__notices);
+        expect(shown.map((n) => n.title)).toEqual([`Run #${a.id} e2e-lr-high completed`, `Run #${b.id} e2e-lr-low completed`]);
+        expect(shown[0].body).toMatch(/^epoch 2\/2, best val top-1 \d+\.\d %$/);
+
+        // --- notes and tags, edited in the runs list, then filtered -----------------------------
+        await tab.getByTestId(`run-row-${a.id}`).waitFor();
+        const label = async (runId: number, notes: string, tags: string) => {
+          await tab.getByTestId(`btn-edit-labels-${runId}`).click();
+          const editor = tab.getByTestId(`labels-editor-${runId}`);
+          await editor.getByTestId('notes-input').fill(notes);
+          await editor.getByTestId('tags-input').fill(tags);
+          await editor.getByTestId('btn-save-labels').click();
+          await editor.waitFor({ state: 'detached' });
+        };
+        await label(a.id, 'higher lr: a faster start, noisier val\nsecond line', 'lr-sweep, baseline');
+        await label(b.id, '', 'lr-sweep');
+        expect(await tab.getByTestId(`run-tags-${a.id}`).textContent()).toBe('baselinelr-sweep');
+        expect(await tab.getByTestId(`run-notes-${a.id}`).textContent()).toBe('higher lr: a faster start, noisier val');
+        expect((await link.call('runs.get', { runId: a.id })).run).toMatchObject({
+          tags: ['baseline', 'lr-sweep'],
+          notes: 'higher lr: a faster start, noisier val\nsecond line',
+        });
+        await tab.getByTestId('tag-filter-baseline').click();
+        await tab.getByTestId(`run-row-${b.id}`).waitFor({ state: 'detached' });
+        expect(await tab.getByTestId('runs-shown').textContent()).toBe('1 of 2 runs');
+        await tab.getByTestId('tag-filter-baseline').click();
+        await tab.getByTestId(`run-row-${b.id}`).waitFor();
+        await tab.getByTestId('runs-filter').fill('noisier');
+        await tab.getByTestId(`run-row-${b.id}`).waitFor({ state: 'detached' });
+        await tab.getByTestId('btn-clear-filter').click();
+        await tab.getByTestId(`run-row-${b.id}`).waitFor();
+
+        // --- compare: both runs on one epoch axis, only the differing hyperparameter -----------
+        await tab.getByTestId(`compare-pick-${a.id}`).check();
+        await tab.getByTestId(`compare-pick-${b.id}`).check();
+        const panel = tab.getByTestId('compare-panel');
+        await tab.waitForFunction(() => document.querySelector('[data-testid=compare-panel]')?.getAttribute('data-runs') === '2', null, { timeout: 30_000 });
+        expect(await panel.getByTestId('diff-field').allTextContents()).toEqual(['optimizer.lr']);
+        expect(await tab.getByTestId(`diff-row-${a.id}`).textContent()).toContain('0.02');
+        expect(await tab.getByTestId(`diff-row-${b.id}`).textContent()).toContain('0.005');
+        const [da, db] = await Promise.all([link.call('runs.get', { runId: a.id }), link.call('runs.get', { runId: b.id })]);
+        const best = (d: typeof da) => Math.max(...d.epochs.map((m) => m.valTop1 ?? -1));
+        expect(await tab.getByTestId(`diff-row-${a.id}`).getByTestId('diff-best').textContent()).toBe(`${best(da).toFixed(1)}%`);
+        expect(await tab.getByTestId(`diff-row-${b.id}`).getByTestId('diff-last').textContent()).toBe(`${db.epochs.at(-1)!.valTop1!.toFixed(1)}%`);
+        // every stored step sample of both runs (full resolution) plus their val losses per epoch
+        expect(da.steps.length).toBe(12);
+        const lossPoints = da.steps.length + db.steps.length + da.epochs.length + db.epochs.length;
+        await waitNumberIn(tab, '[data-testid=compare-loss]', 'data-points', lossPoints);
+        expect(await tab.getByTestId('compare-lr').getAttribute('data-points')).toBe(String(da.steps.length + db.steps.length));
+        expect(await tab.getByTestId('compare-top1').getAttribute('data-datasets')).toBe('4');
+
+        // smoothing: the slider on the chart smooths every curve and keeps each raw one faint behind
+        await tab.getByTestId('compare-loss-smoothing').fill('0.8');
+        await tab.waitForFunction(() => document.querySelector('[data-testid=compare-loss]')?.getAttribute('data-smoothing') === '0.8');
+        expect(await tab.getByTestId('compare-loss').getAttribute('data-datasets')).toBe('8');
+        expect(await tab.getByTestId('compare-top1').getAttribute('data-datasets')).toBe('4'); // each chart has its own
+
+        // the comparison as CSV (a browser download)
+        const [dl] = await Promise.all([tab.waitForEvent('download', { timeout: 30_000 }), tab.getByTestId('btn-compare-csv').click()]);
+        const csv = parseCsv(fs.readFileSync(await dl.path(), 'utf8'));
+        expect(csv[0]).toEqual([...CSV_COLUMNS, 'best_val_top1', 'last_val_top1', 'optimizer.lr']);
+        expect(csv.slice(1).map((r) => [Number(r[0]), Number(r[2]), r[csv[0].indexOf('optimizer.lr')], r[csv[0].indexOf('run_tags')]])).toEqual([
+          [a.id, 1, '0.02', 'baseline; lr-sweep'],
+          [a.id, 2, '0.02', 'baseline; lr-sweep'],
+          [b.id, 1, '0.005', 'lr-sweep'],
+          [b.id, 2, '0.005', 'lr-sweep'],
+        ]);
+        // the runs list with its tags and notes above the comparison
+        await tab.getByTestId('runs-filters').scrollIntoViewIfNeeded();
+        await tab.screenshot({ path: path.join(SCREENSHOTS, 'compare.png') });
+
+        // --- the run's own dashboard charts have the slider too ---------------------------------
+        await tab.getByTestId(`run-row-${a.id}`).click();
+        await tab.getByTestId('chart-loss').waitFor();
+        const before = Number(await tab.getByTestId('chart-loss').getAttribute('data-datasets'));
+        await tab.getByTestId('chart-loss-smoothing').fill('0.6');
+        await tab.waitForFunction((n) => Number(document.querySelector('[data-testid=chart-loss]')?.getAttribute('data-datasets')) === 2 * n, before);
+
+        // --- the new-run form's learning-rate range test fills the OneCycle max lr -------------
+        await tab.getByTestId('nav-new').click();
+        await tab.getByTestId('btn-tiny-preset').click();
+        await tab.getByTestId('input-backend').selectOption('cpu');
+        await tab.getByTestId('input-policy').selectOption('constant');
+        await tab.getByTestId('lr-find-steps').fill('30');
+        await tab.getByTestId('lr-find-min').fill('0.0001');
+        await tab.getByTestId('lr-find-max').fill('10');
+        const runsBefore = (await link.call('runs.list', {})).length;
+        await tab.getByTestId('btn-lr-find').click();
+        await tab.getByTestId('lr-find-result').waitFor({ timeout: T });
+        const points = Number(await tab.getByTestId('chart-lr-find').getAttribute('data-points'));
+        expect(points).toBeGreaterThan(1);
+        expect(points).toBeLessThanOrEqual(30);
+        const suggested = Number(await tab.getByTestId('chart-lr-find').getAttribute('data-suggested'));
+        expect(suggested).toBeGreaterThanOrEqual(0.0001);
+        expect(suggested).toBeLessThanOrEqual(10);
+        await tab.getByTestId('btn-use-max-lr').click();
+        expect(await tab.getByTestId('input-policy').inputValue()).toBe('onecycle');
+        expect(Number(await tab.getByTestId('input-max-lr').inputValue())).toBe(Number(suggested.toPrecision(3)));
+        await tab.getByTestId('lr-find-panel').scrollIntoViewIfNeeded();
+        await tab.screenshot({ path: path.join(SCREENSHOTS, 'lr-find.png') });
+        // the range test created no run
+        expect((await link.call('runs.list', {})).length).toBe(runsBefore);
+      } finally {
+        link.close();
+        await context.close();
+        await own.stop();
+      }
+    },
+  );
 });

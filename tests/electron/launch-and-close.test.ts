@@ -22,6 +22,8 @@ const run = (status: RunSummary['status']): RunSummary => ({
   lastEpoch: 2,
   targetEpochs: 90,
   bestValTop1: null,
+  notes: '',
+  tags: [],
 });
 const state = (status: RunSummary['status'] | null, queue: number[] = []): ServiceState => ({
   activeRun: status ? run(status) : null,

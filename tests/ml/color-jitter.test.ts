@@ -1,6 +1,7 @@
 // ColorJitter + Normalize on the tensor side: golden outputs from torchvision 0.14
 // (scripts/golden/color_jitter.py), the draw distribution, batching independence and tensor hygiene,
-// on every tfjs backend this process has (tests/helpers/backends.ts).
+// on every training path (tests/ml/kernel-paths.ts: each backend, the stand-in 'tensorflow', fused
+// kernels and the composite path).
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -12,7 +13,10 @@ import { DrawnParamsSchema } from '../../src-shared/api/schemas';
 import { applyColorJitter, applyColorJitterCpu, applyColorJitterOps, drawJitter, JITTER_OPS, type JitterDraw } from '../../src-main/ml/augment/color-jitter';
 import { denormalizeToUint8 } from '../../src-main/ml/augment/normalize';
 import { drawBatchJitter, prepareBatch, prepareImages } from '../../src-main/ml/augment/prepare-batch';
-import { describeEachBackend, type TestBackend } from '../helpers/backends';
+import { hasKernels } from '../../src-main/ml/kernels/registry';
+import { WS_COLOR_JITTER } from '../../src-main/ml/kernels/names';
+import type { TestBackend } from '../helpers/backends';
+import { describeEachPath } from './kernel-paths';
 
 interface GoldenCase {
   name: string;
@@ -55,8 +59,9 @@ const TOL_SCALE: Record<TestBackend, number> = { cpu: 1, tensorflow: 4 };
 // on tfjs's pure-JS cpu backend.
 const IMPLEMENTATIONS = { 'tfjs ops': applyColorJitterOps, 'cpu loop': applyColorJitterCpu } as const;
 
-describeEachBackend('golden: torchvision adjust_* and ColorJitter.forward', (backend) => {
-  const scale = TOL_SCALE[backend];
+describeEachPath('golden: torchvision adjust_* and ColorJitter.forward', (path) => {
+  const scale = TOL_SCALE[path.tolerances];
+  const opts = { fusedKernels: path.fusedKernels };
 
   it('has the fixture cases it should have', () => {
     expect(golden.cases.length).toBeGreaterThanOrEqual(15);
@@ -101,9 +106,11 @@ describeEachBackend('golden: torchvision adjust_* and ColorJitter.forward', (bac
     const a = applyColorJitterOps(x, draws);
     const b = applyColorJitterCpu(x, draws);
     expect(maxAbsDiff(a.dataSync(), b.dataSync())).toBeLessThan(scale * 1e-4);
-    // dispatch: the loop on the pure-JS cpu backend, the batched ops on the others
-    const c = applyColorJitter(x, draws);
-    expect(maxAbsDiff(c.dataSync(), (backend === 'cpu' ? b : a).dataSync())).toBe(0);
+    // dispatch: the WsColorJitter kernel (the loop) where the backend registers one, else the batched ops
+    const c = applyColorJitter(x, draws, opts);
+    const kernel = path.fusedKernels && hasKernels([WS_COLOR_JITTER]);
+    expect(kernel).toBe(path.fusedKernels && path.backend === 'cpu');
+    expect(maxAbsDiff(c.dataSync(), (kernel ? b : a).dataSync())).toBe(0);
     tf.dispose([x, a, b, c]);
   });
 
@@ -118,6 +125,7 @@ describeEachBackend('golden: torchvision adjust_* and ColorJitter.forward', (bac
       [cases.length, H, W],
       cases.map((c) => c.draw),
       { mean: golden.mean, std: golden.std },
+      opts,
     );
     const out = y.dataSync();
     cases.forEach((c, k) => {
@@ -184,7 +192,7 @@ describe('drawJitter', () => {
   });
 });
 
-describeEachBackend('prepareBatch', () => {
+describeEachPath('prepareBatch', (path) => {
   const augment = AugmentSchema.parse({ colorJitter: { p: 1, brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 } });
   const size = 8;
   const pixels = (n: number, offset: number) => Uint8Array.from({ length: n * size * size * 3 }, (_, i) => (i * 37 + offset * 101 + ((i * i) % 13)) % 256);
@@ -207,8 +215,8 @@ describeEachBackend('prepareBatch', () => {
     const b1 = new Uint8Array(2 * size * size * 3);
     b1.set(sample(a, 3), 0);
     b1.set(sample(a, 1), size * size * 3);
-    const whole = prepareBatch(batchOf([10, 11, 12, 13], a), { train: true, augment, seed: 5 });
-    const part = prepareBatch(batchOf([13, 11], b1), { train: true, augment, seed: 5 });
+    const whole = prepareBatch(batchOf([10, 11, 12, 13], a), { train: true, augment, seed: 5, fusedKernels: path.fusedKernels });
+    const part = prepareBatch(batchOf([13, 11], b1), { train: true, augment, seed: 5, fusedKernels: path.fusedKernels });
     const w = whole.dataSync();
     const p = part.dataSync();
     const len = size * size * 3;
@@ -220,11 +228,11 @@ describeEachBackend('prepareBatch', () => {
   it('train batches are jittered (seed- and epoch-dependent), validation batches only normalised', () => {
     const img = pixels(3, 1);
     const before = tf.memory().numTensors;
-    const val = prepareBatch({ ...batchOf([0, 1, 2], img), split: 'val' }, { train: false, augment, seed: 5 });
-    const t1 = prepareBatch(batchOf([0, 1, 2], img), { train: true, augment, seed: 5 });
-    const t2 = prepareBatch(batchOf([0, 1, 2], img), { train: true, augment, seed: 6 });
-    const t3 = prepareBatch(batchOf([0, 1, 2], img, 3), { train: true, augment, seed: 5 });
-    const t1again = prepareBatch(batchOf([0, 1, 2], img), { train: true, augment, seed: 5 });
+    const val = prepareBatch({ ...batchOf([0, 1, 2], img), split: 'val' }, { train: false, augment, seed: 5, fusedKernels: path.fusedKernels });
+    const t1 = prepareBatch(batchOf([0, 1, 2], img), { train: true, augment, seed: 5, fusedKernels: path.fusedKernels });
+    const t2 = prepareBatch(batchOf([0, 1, 2], img), { train: true, augment, seed: 6, fusedKernels: path.fusedKernels });
+    const t3 = prepareBatch(batchOf([0, 1, 2], img, 3), { train: true, augment, seed: 5, fusedKernels: path.fusedKernels });
+    const t1again = prepareBatch(batchOf([0, 1, 2], img), { train: true, augment, seed: 5, fusedKernels: path.fusedKernels });
     expect(val.shape).toEqual([3, size, size, 3]);
     expect(val.dtype).toBe('float32');
     // Validation: exactly (x/255 − mean)/std; de-normalising gives the input back.
@@ -242,12 +250,12 @@ describeEachBackend('prepareBatch', () => {
 
   it('p = 0 or all-zero ranges: train batches equal validation batches exactly', () => {
     const img = pixels(5, 2);
-    const val = prepareBatch(batchOf([0, 1, 2, 3, 4], img), { train: false, augment, seed: 1 });
+    const val = prepareBatch(batchOf([0, 1, 2, 3, 4], img), { train: false, augment, seed: 1, fusedKernels: path.fusedKernels });
     for (const colorJitter of [
       { ...augment.colorJitter, p: 0 },
       { brightness: 0, contrast: 0, saturation: 0, hue: 0, p: 1 },
     ]) {
-      const t = prepareBatch(batchOf([0, 1, 2, 3, 4], img), { train: true, augment: { ...augment, colorJitter }, seed: 1 });
+      const t = prepareBatch(batchOf([0, 1, 2, 3, 4], img), { train: true, augment: { ...augment, colorJitter }, seed: 1, fusedKernels: path.fusedKernels });
       expect(maxAbsDiff(t.dataSync(), val.dataSync())).toBe(0);
       t.dispose();
     }
@@ -261,7 +269,7 @@ describeEachBackend('prepareBatch', () => {
     const draws = drawBatchJitter(batch, half.colorJitter, 9);
     expect(draws.some((d) => d.applied)).toBe(true);
     expect(draws.some((d) => !d.applied)).toBe(true);
-    const t = prepareBatch(batch, { train: true, augment: half, seed: 9 });
+    const t = prepareBatch(batch, { train: true, augment: half, seed: 9, fusedKernels: path.fusedKernels });
     const out = denormalizeToUint8(t, half.normalize);
     draws.forEach((d, k) => {
       const same = maxAbsDiff(sample(out, k), sample(img, k)) === 0;
@@ -272,7 +280,7 @@ describeEachBackend('prepareBatch', () => {
 
   it('rejects a batch whose byte length does not match its shape', () => {
     const bad = batchOf([0, 1], new Uint8Array(10));
-    expect(() => prepareBatch(bad, { train: true, augment, seed: 1 })).toThrow(/images hold 10 bytes/);
+    expect(() => prepareBatch(bad, { train: true, augment, seed: 1, fusedKernels: path.fusedKernels })).toThrow(/images hold 10 bytes/);
     expect(() => applyColorJitter(tf.zeros([2, 2, 2, 3]) as tf.Tensor4D, [])).toThrow(/0 draws for a batch of 2/);
   });
 });

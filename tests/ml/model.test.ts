@@ -1,7 +1,8 @@
 // ResNet-50: torchvision's parameter count, init, variable order, and forward / backward /
 // BN running statistics against PyTorch golden values (tests/fixtures/golden/resnet-tiny.json,
-// made by scripts/golden/resnet_golden.py from the same closed-form weights). Runs on every tfjs
-// backend this process has (tests/helpers/backends.ts).
+// made by scripts/golden/resnet_golden.py from the same closed-form weights). The numeric suites run
+// on every training path (tests/ml/kernel-paths.ts): each backend this process has, the stand-in
+// 'tensorflow' backend, each with fused kernels and with the composite path.
 import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import type { BnBatchStat } from '../../src-main/ml/models/resnet';
 import { modelWeightsSha256 } from '../../src-main/ml/checkpoint';
 import { conv2dPadded } from '../../src-main/ml/models/conv';
 import { describeEachBackend, type TestBackend } from '../helpers/backends';
+import { describeEachPath } from './kernel-paths';
 
 interface Golden {
   widthMultiplier: number;
@@ -112,9 +114,9 @@ describeEachBackend('ResNet-50 architecture', () => {
   });
 });
 
-describeEachBackend('padded convolution', (backend) => {
-  it("conv2dPadded's output and gradients equal tfjs's own conv2d with explicit padding (on cpu: the fast filter-gradient path)", () => {
-    const scale = TOL_SCALE[backend];
+describeEachPath('padded convolution', (p) => {
+  it("conv2dPadded's output and gradients equal tfjs's own conv2d of the zero-padded input", () => {
+    const scale = TOL_SCALE[p.tolerances];
     for (const [n, h, ci, co, kernel, s, pad] of [
       [2, 13, 3, 4, 7, 2, 3],
       [2, 8, 4, 5, 3, 1, 1],
@@ -123,19 +125,22 @@ describeEachBackend('padded convolution', (backend) => {
     ]) {
       const x = tf.randomNormal([n, h, h, ci], 0, 1, 'float32', 1) as tf.Tensor4D;
       const w = tf.randomNormal([kernel, kernel, ci, co], 0, 1, 'float32', 2) as tf.Tensor4D;
-      const padArg = pad
-        ? ([
-            [0, 0],
-            [pad, pad],
-            [pad, pad],
-            [0, 0],
-          ] as [[number, number], [number, number], [number, number], [number, number]])
-        : 'valid';
-      const ref = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, padArg))))([x, w]);
-      expect(tf.getBackend()).toBe(backend);
-      const fast = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(conv2dPadded(a as tf.Tensor4D, b as tf.Tensor4D, s, pad))))([x, w]);
-      const y1 = tf.conv2d(x, w, s, padArg);
-      const y2 = conv2dPadded(x, w, s, pad);
+      const padded = (a: tf.Tensor) =>
+        tf.pad(a, [
+          [0, 0],
+          [pad, pad],
+          [pad, pad],
+          [0, 0],
+        ]) as tf.Tensor4D;
+      // tfjs-node's backprop kernels reject explicit conv padding, so the reference pads as an op
+      const ref = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(padded(a), b as tf.Tensor4D, s, 'valid'))))([x, w]);
+      expect(tf.getBackend()).toBe(p.backend);
+      const fast = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(conv2dPadded(a as tf.Tensor4D, b as tf.Tensor4D, s, pad, p.fusedKernels))))([
+        x,
+        w,
+      ]);
+      const y1 = tf.conv2d(padded(x), w, s, 'valid');
+      const y2 = conv2dPadded(x, w, s, pad, p.fusedKernels);
       expect(y2.shape).toEqual(y1.shape);
       expectClose(y2.dataSync(), y1.dataSync(), 1e-4 * scale, 1e-4 * scale, `y ${kernel}x${kernel}/${s} pad ${pad}`);
       expectClose(fast[0].dataSync(), ref[0].dataSync(), 1e-3 * scale, 1e-4 * scale, `dx ${kernel}x${kernel}/${s} pad ${pad}`);
@@ -145,11 +150,11 @@ describeEachBackend('padded convolution', (backend) => {
   });
 });
 
-describeEachBackend('ResNet-50 matches PyTorch (golden fixture)', (backend) => {
+describeEachPath('ResNet-50 matches PyTorch (golden fixture)', (path) => {
   const g = golden;
-  const scale = TOL_SCALE[backend];
+  const scale = TOL_SCALE[path.tolerances];
   function goldenModel() {
-    const m = createModel({ arch: 'resnet50', numClasses: g.numClasses, widthMultiplier: g.widthMultiplier }, 0);
+    const m = createModel({ arch: 'resnet50', numClasses: g.numClasses, widthMultiplier: g.widthMultiplier }, 0, { fusedKernels: path.fusedKernels });
     m.vars.forEach((v, k) => {
       const p = pattern(v.variable.size, k);
       const vals = new Float32Array(p.length);
@@ -219,6 +224,8 @@ describeEachBackend('ResNet-50 matches PyTorch (golden fixture)', (backend) => {
     expect(tight).toBeGreaterThanOrEqual(20);
     expect(compared).toBe(Object.keys(g.grads).length);
     expect(stats).toHaveLength(53);
+    // fused kernels update the running statistics in the forward pass, the composite path after it
+    expect(stats.every((s) => s.running === path.fusedKernels)).toBe(true);
     m.updateRunningStats(stats);
     for (const [name, want] of Object.entries(g.runningAfterTrainStep)) {
       expectClose(m.vars.find((v) => v.name === name)!.variable.dataSync(), want, 1e-5 * scale, 1e-4 * scale, name);

@@ -1,5 +1,6 @@
-// SGD against torch.optim.SGD trajectories (fixtures from scripts/golden/sgd.py) on every tfjs
-// backend this process has (tests/helpers/backends.ts): coupled weight decay honouring the
+// SGD against torch.optim.SGD trajectories (fixtures from scripts/golden/sgd.py) on every training
+// path (tests/ml/kernel-paths.ts: each backend, the stand-in 'tensorflow', fused kernels and the
+// composite path): coupled weight decay honouring the
 // per-variable flag, momentum/dampening/Nesterov, lr and momentum changing per step, skipped
 // gradients; state round trip; tensor hygiene.
 import * as tf from '@tensorflow/tfjs';
@@ -10,7 +11,8 @@ import { OptimizerSchema } from '../../src-shared/config/run-config';
 import { isWorkstationError } from '../../src-shared/errors';
 import { createOptimizer } from '../../src-main/ml/optim/index';
 import { createOptimizer as createSgd, type OptimizerVar } from '../../src-main/ml/optim/sgd';
-import { describeEachBackend, type TestBackend } from '../helpers/backends';
+import type { TestBackend } from '../helpers/backends';
+import { describeEachPath } from './kernel-paths';
 
 interface SgdCase {
   name: string;
@@ -66,7 +68,9 @@ function thrown(fn: () => unknown): { code?: string; field?: string; message: st
   return expect.fail('expected an error');
 }
 
-describeEachBackend('SGD = torch.optim.SGD', (backend) => {
+describeEachPath('SGD = torch.optim.SGD', (path) => {
+  const backend = path.tolerances;
+  const opts = { fusedKernels: path.fusedKernels };
   it('golden covers the seed defaults, dampening, Nesterov, OneCycle momentum, excluded decay', () => {
     const names = golden.cases.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['seed-defaults-f32', 'dampening-0.1-f32', 'nesterov-f32', 'onecycle-momentum-f32', 'exclude-bn-bias-f32']));
@@ -75,7 +79,7 @@ describeEachBackend('SGD = torch.optim.SGD', (backend) => {
   for (const c of golden.cases) {
     it(`${c.name}: parameter trajectory and momentum buffers`, () => {
       const vars = makeVars(c);
-      const opt = createOptimizer(OptimizerSchema.parse(c.optimizer), vars);
+      const opt = createOptimizer(OptimizerSchema.parse(c.optimizer), vars, opts);
       for (let s = 0; s < c.lr.length; s++) {
         const g = gradsAt(c, s);
         opt.step(g, c.lr[s], c.momentum[s]);
@@ -96,9 +100,9 @@ describeEachBackend('SGD = torch.optim.SGD', (backend) => {
   it('state round trip: save after 3 steps, restore into a fresh optimizer, continue identically', () => {
     const c = golden.cases.find((x) => x.name === 'missing-grad-f32')!;
     const straightVars = makeVars(c);
-    const straight = createSgd(OptimizerSchema.parse(c.optimizer), straightVars);
+    const straight = createSgd(OptimizerSchema.parse(c.optimizer), straightVars, opts);
     const forkVars = makeVars(c);
-    const first = createSgd(OptimizerSchema.parse(c.optimizer), forkVars);
+    const first = createSgd(OptimizerSchema.parse(c.optimizer), forkVars, opts);
     // step 0 has no gradient for fc.bias: after it, fc.bias has no buffer yet (PyTorch: None)
     const g0 = gradsAt(c, 0);
     first.step(g0, c.lr[0], c.momentum[0]);
@@ -112,7 +116,7 @@ describeEachBackend('SGD = torch.optim.SGD', (backend) => {
     // what a checkpoint stores: name → Float32Array (shape from the variable), as the trainer hands it back
     const saved = Object.fromEntries(first.getState().map((e) => [e.name, e.data]));
     first.dispose();
-    const resumed = createSgd(OptimizerSchema.parse(c.optimizer), forkVars);
+    const resumed = createSgd(OptimizerSchema.parse(c.optimizer), forkVars, opts);
     resumed.setState(saved);
     for (let s = 0; s < c.lr.length; s++) {
       const g = gradsAt(c, s);
@@ -133,7 +137,7 @@ describeEachBackend('SGD = torch.optim.SGD', (backend) => {
   it('setState refuses unknown names and wrong sizes and keeps the previous buffers', () => {
     const c = golden.cases[0];
     const vars = makeVars(c);
-    const opt = createSgd(OptimizerSchema.parse(c.optimizer), vars);
+    const opt = createSgd(OptimizerSchema.parse(c.optimizer), vars, opts);
     const g = gradsAt(c, 0);
     opt.step(g, 0.1, 0.9);
     tf.dispose(Object.values(g));
@@ -158,7 +162,7 @@ describeEachBackend('SGD = torch.optim.SGD', (backend) => {
       field: 'optimizer.nesterov',
     });
     expect(thrown(() => createSgd(OptimizerSchema.parse({ nesterov: true, momentum: 0 }), vars)).field).toBe('optimizer.nesterov');
-    const opt = createSgd(OptimizerSchema.parse({}), vars);
+    const opt = createSgd(OptimizerSchema.parse({}), vars, opts);
     const g = tf.zeros([3]);
     expect(thrown(() => opt.step({ nope: g }, 0.1, 0.9))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'nope' });
     g.dispose();
@@ -169,7 +173,7 @@ describeEachBackend('SGD = torch.optim.SGD', (backend) => {
   it('tensor hygiene: numTensors is the same after step 10 as after step 2; dispose frees the buffers', () => {
     const c = golden.cases.find((x) => x.name === 'dampening-0.1-f32')!;
     const vars = makeVars(c);
-    const opt = createSgd(OptimizerSchema.parse({ ...c.optimizer, nesterov: false }), vars);
+    const opt = createSgd(OptimizerSchema.parse({ ...c.optimizer, nesterov: false }), vars, opts);
     const base = tf.memory().numTensors;
     const counts: number[] = [];
     for (let s = 0; s < 10; s++) {

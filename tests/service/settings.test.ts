@@ -56,11 +56,34 @@ describe('settings', () => {
   it('defaults, survive a restart, and an invalid settings.json is refused naming the field', async () => {
     const dir = tempDir('settings-');
     const a = await open(dir);
-    expect(await a.call('settings.get', {})).toEqual({ autoResume: true, watchInterruptions: false, imdsUrl: null });
-    await a.call('settings.set', { patch: { autoResume: false } });
+    expect(await a.call('settings.get', {})).toEqual({
+      autoResume: true,
+      watchInterruptions: false,
+      imdsUrl: null,
+      notifications: { desktop: true, completed: true, failed: true, diverged: true, stalled: true, stalledMinutes: 15, starved: true, starvedMinutes: 10 },
+      webhookUrl: null,
+    });
+    await a.call('settings.set', { patch: { watchInterruptions: true, imdsUrl: 'http://127.0.0.1:1' } });
+    // a patch changes only what it names (absent fields are not reset to their defaults)
+    await a.call('settings.set', { patch: { autoResume: false, notifications: { starved: false } } });
+    await a.call('settings.set', { patch: { watchInterruptions: false } });
     await a.close();
     const b = await open(dir);
-    expect((await b.call('settings.get', {})).autoResume).toBe(false);
+    expect(await b.call('settings.get', {})).toMatchObject({
+      autoResume: false,
+      imdsUrl: 'http://127.0.0.1:1',
+      notifications: { starved: false, stalled: true, completed: true },
+    });
+    // a settings.json of an older build (no notifications, no webhook) still reads, with the defaults
+    await b.close();
+    fs.writeFileSync(settingsPath(dir), JSON.stringify({ autoResume: false, watchInterruptions: false, imdsUrl: null }));
+    const c = await open(dir);
+    expect(await c.call('settings.get', {})).toMatchObject({ autoResume: false, webhookUrl: null, notifications: { desktop: true, stalledMinutes: 15 } });
+    await expect(c.call('settings.set', { patch: { webhookUrl: 'ftp://x.test/hook' } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'patch.webhookUrl',
+    });
+    await c.close();
     await b.close();
     fs.writeFileSync(settingsPath(dir), JSON.stringify({ autoResume: 'yes' }));
     await expect(open(dir)).rejects.toMatchObject({ code: 'INVALID_CONFIG', field: 'autoResume', message: expect.stringContaining('settings.json') });
@@ -83,7 +106,9 @@ describe('settings', () => {
     expect((await stopped).status).toBe('stopped');
     expect(imds.polls()).toBeGreaterThan(0);
     const events = svc.store.events.list(run.id);
-    expect(events.find((e) => e.kind === 'note' && e.data.message)?.data.message).toBe('EC2 spot interruption: the instance will terminate at 2026-12-01T12:00:00Z');
+    expect(events.find((e) => e.kind === 'note' && e.data.message)?.data.message).toBe(
+      'EC2 spot interruption: the instance will terminate at 2026-12-01T12:00:00Z',
+    );
     expect(svc.store.checkpoints.latest(run.id)?.id).toBe(ck.id);
   });
 });

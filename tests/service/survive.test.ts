@@ -161,7 +161,8 @@ describe('forks keep what they fork', () => {
   it('a fork queued behind its running parent with keepLast 1 keeps its checkpoint (pinned), then starts and finishes', async () => {
     const svc = await inProcess(tempDir('pin-'));
     const first = waitEvent(svc, 'checkpoint.saved', (c) => c.epoch === 1 && c.kind === 'epoch');
-    const parent = svc.runs.start({ config: tinyConfig({ name: 'parent', epochs: 4, steps: 3, keepLast: 1 }) });
+    // keep only the last epoch checkpoint (no "best" kept either): rotation would delete epoch 1
+    const parent = svc.runs.start({ config: { ...tinyConfig({ name: 'parent', epochs: 4, steps: 3 }), checkpoint: { keepLast: 1, keepBest: false } } });
     const cp = await first;
     const child = svc.runs.fork(cp.id, { train: { epochs: 3 } }, 'child');
     expect(child.status).toBe('queued');

@@ -1,6 +1,8 @@
-// `workstation doctor [--backend auto|gpu|node|cpu] [--json]`: what this machine offers the trainer —
-// which tfjs backend would be used and why, native packages found or not (and why not), the GPU,
-// Node, sharp/libvips and better-sqlite3. The way to check that the GPU backend is really in use.
+// `workstation doctor [--backend auto|gpu|node|cpu] [--selftest] [--json]`: what this machine offers
+// the trainer — which tfjs backend would be used and why, native packages found or not (and why
+// not), how to get a faster backend, the GPU, Node, sharp/libvips, better-sqlite3 and the data
+// directory. The way to check that the GPU backend is really in use; `--selftest` also checks that
+// it computes what the reference computes (src-main/ml/selftest.ts).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -11,12 +13,35 @@ import type { CommandSpec } from '../command';
 import { BACKENDS, type BackendRequest } from '../../../src-shared/config/run-config';
 import { WorkstationError, isWorkstationError } from '../../../src-shared/errors';
 import { probeNative, selectBackend } from '../../ml/backend';
-import { packageRoot } from '../../common/paths';
+import { defaultDataDir, packageRoot } from '../../common/paths';
+import { runSelfTest, type SelfTestResult } from '../../ml/selftest';
 
 function nvidiaSmi(): string[] | null {
   const r = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000 });
   if (r.error || r.status !== 0) return null;
   return r.stdout.trim().split('\n').filter(Boolean);
+}
+
+/** What to install for a faster backend than the one chosen (none when the GPU backend is in use). */
+export function backendHints(backendName: string | null, natives: { package: string; loaded: boolean }[]): string[] {
+  if (backendName === 'tensorflow-gpu') return [];
+  const hints: string[] = [];
+  const gpu = natives.find((n) => n.package === '@tensorflow/tfjs-node-gpu');
+  if (gpu?.loaded) {
+    hints.push(
+      '@tensorflow/tfjs-node-gpu loads but libtensorflow 2.9.1 sees no GPU: put the CUDA 11.x runtime and cuDNN 8 libraries on LD_LIBRARY_PATH ' +
+        '(the CUDA 11.8 runtime + cuDNN 8.9, CUDA 11 build, next to a CUDA 12 driver ≥ 525.60.13: scripts/ec2/setup-gpu.sh; CUDA 12 libraries alone do not load).',
+    );
+  } else {
+    hints.push(
+      'NVIDIA GPU: `npm install @tensorflow/tfjs-node-gpu@4.22.0` (Linux/Windows x86-64; libtensorflow 2.9.1 needs an NVIDIA driver, the CUDA 11.x ' +
+        'runtime and cuDNN 8 on LD_LIBRARY_PATH: CUDA 11.8 + cuDNN 8.9, CUDA 11 build (8.1 lacks Ada/Hopper); CUDA 12 libraries alone do not load).',
+    );
+  }
+  if (backendName === 'cpu')
+    hints.push('No GPU: `npm install @tensorflow/tfjs-node@4.22.0` (libtensorflow CPU kernels, multi-threaded; far faster than pure-JS cpu).');
+  hints.push('Then `workstation doctor --selftest` checks the new backend against the pure-JS reference.');
+  return hints;
 }
 
 function version(req: NodeRequire, pkg: string): string | null {
@@ -32,6 +57,7 @@ const command: CommandSpec = {
   summary: 'Which tfjs backend would be used and why; native packages, GPU, sharp, SQLite',
   flags: {
     backend: { type: 'string', description: 'backend to try: auto|gpu|node|cpu', default: 'auto' },
+    selftest: { type: 'boolean', description: "check the backend's training kernels and a few training steps against the pure-JS reference" },
     json: { type: 'boolean', description: 'print JSON' },
   },
   async run(args, io) {
@@ -65,8 +91,14 @@ const command: CommandSpec = {
     } catch (e) {
       sqlite = { version: version(r, 'better-sqlite3'), loads: false, sqlite: null, error: (e as Error).message.split('\n')[0] };
     }
+    let selftest: SelfTestResult | null = null;
+    if (bool(args, 'selftest') && backend) {
+      selftest = await runSelfTest({ precision: backend.name === 'tensorflow-gpu' ? 'tf32' : 'float32', onProgress: (m) => io.stderr(`selftest: ${m}\n`) });
+    }
+    const dataDir = defaultDataDir(io.env);
+    const hints = backendHints(backend?.name ?? null, natives);
     const result = {
-      ok: backendError === null && sqlite.loads && sharpInfo.error === null,
+      ok: backendError === null && sqlite.loads && sharpInfo.error === null && (selftest === null || selftest.ok),
       requested: req,
       backend: backend ? { ...backend, tfBackend: tf.getBackend() } : null,
       backendError,
@@ -78,6 +110,9 @@ const command: CommandSpec = {
       memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
       sharp: sharpInfo,
       betterSqlite3: sqlite,
+      dataDir,
+      hints,
+      ...(selftest ? { selftest } : {}),
     };
     if (bool(args, 'json')) {
       io.stdout(JSON.stringify(result, null, 2) + '\n');
@@ -94,7 +129,20 @@ const command: CommandSpec = {
       `node           ${process.version} (ABI ${process.versions.modules}) ${process.platform}/${process.arch}, ${result.cpus} CPUs, ${result.memoryGiB} GiB`,
       `sharp          ${sharpInfo.version ?? '?'}${sharpInfo.libvips ? `, libvips ${sharpInfo.libvips}` : ''}${sharpInfo.error ? ` — FAILS: ${sharpInfo.error}` : ''}`,
       `better-sqlite3 ${sqlite.version ?? '?'}${sqlite.loads ? `, loads (SQLite ${sqlite.sqlite})` : ` — FAILS: ${sqlite.error}`}`,
+      `data dir       ${dataDir}${io.env.WORKSTATION_HOME ? ' (WORKSTATION_HOME)' : ' (set WORKSTATION_HOME to move it)'}`,
+      ...hints.map((h, i) => `${i === 0 ? 'faster backend' : ''.padEnd(14)} ${h}`),
     ];
+    if (selftest) {
+      lines.push(`selftest       ${selftest.ok ? 'OK' : 'FAILED'} on ${selftest.backend} (${selftest.precision} tolerances)`);
+      for (const c of selftest.checks) {
+        const what = c.skipped
+          ? `skipped: ${c.skipped}`
+          : c.error
+            ? `threw: ${c.error}`
+            : `max rel. error ${c.maxRelError.toExponential(2)} (tolerance ${c.tolerance})`;
+        lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} — ${what}`);
+      }
+    }
     io.stdout(lines.join('\n') + '\n');
     return result.ok ? 0 : 1;
   },

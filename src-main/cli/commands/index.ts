@@ -13,6 +13,22 @@ export const COMMAND_GROUPS: CommandGroup[] = [
       { name: 'runs', summary: 'List the runs in the store', load: () => import('./runs') },
       { name: 'export-csv', summary: "Export a run's (or its lineage's) epoch metrics as CSV", load: () => import('./export-csv') },
       { name: 'import-log', summary: 'Import a past training log (tqdm + print lines) as runs', load: () => import('./import-log') },
+      {
+        name: 'eval',
+        summary: 'Evaluate a checkpoint on a split: loss, top-1/top-5, per-class table and confusions (stored with the checkpoint)',
+        load: () => import('./eval'),
+      },
+      {
+        name: 'scale-out',
+        summary: 'Write a PyTorch DDP (torchrun) folder that continues a run, as a child run that reports back',
+        load: () => import('./scale-out'),
+      },
+      { name: 'import-metrics', summary: 'Import the epochs and checkpoints a PyTorch DDP scale-out folder reported', load: () => import('./import-metrics') },
+      {
+        name: 'import-checkpoint',
+        summary: 'Convert a PyTorch DDP checkpoint (.safetensors) back into a workstation checkpoint of its run',
+        load: () => import('./import-checkpoint'),
+      },
     ],
   },
   {
@@ -37,6 +53,18 @@ export const COMMAND_GROUPS: CommandGroup[] = [
         summary: 'Learning rate and momentum per optimizer step under a schedule policy (PyTorch OneCycleLR semantics)',
         load: () => import('./schedule'),
       },
+      {
+        name: 'lr-find',
+        summary: 'Learning-rate range test on a config: loss per step as the lr grows, a suggested max lr (no run, nothing saved)',
+        load: () => import('./lr-find'),
+      },
+      // --- interchange: torchvision / tfjs weights, prediction ---
+      {
+        name: 'export',
+        summary: 'Export a checkpoint as torchvision weights (.safetensors) or a tfjs LayersModel folder',
+        load: () => import('./export'),
+      },
+      { name: 'predict', summary: "Classify images with a checkpoint's model, using the run's validation transform", load: () => import('./predict') },
       // --- benchmarks ---
       {
         name: 'bench data',
@@ -47,6 +75,11 @@ export const COMMAND_GROUPS: CommandGroup[] = [
         name: 'bench engine',
         summary: 'Training step speed: steps/s, images/s and peak memory for a backend, batch and size',
         load: () => import('./bench-engine'),
+      },
+      {
+        name: 'bench preview',
+        summary: 'Augmentation preview latency in the service, idle and while the demo preset trains',
+        load: () => import('./bench-preview'),
       },
       { name: 'bench demo', summary: 'Train the demo preset end to end: val top-1 per epoch, wall and CPU seconds', load: () => import('./bench-demo') },
       // --- setup ---

@@ -7,6 +7,7 @@ import { bool } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
 import { openStore } from '../../store/index';
+import { LABEL_FLAGS, applyRunLabels, filterByTags } from '../run-labels';
 
 /** Best val top-1 as the app shows it: one decimal, percent sign. */
 function pct(v: number | null): string {
@@ -64,11 +65,15 @@ const command: CommandSpec = {
   flags: {
     json: { type: 'boolean', description: 'print the runs as JSON (RunSummary[], each with owner: {pid, host, startedAt, heartbeatAt} or null)' },
     ...DB_FLAG,
+    // --- notes and tags (run-labels.ts): --run R --tag T --untag T --note TEXT, --filter-tag T ---
+    ...LABEL_FLAGS,
   },
   async run(args, io) {
     const store = openStore(resolveDbPath(args, io));
     try {
-      const runs = store.runs.list();
+      // notes and tags: a labelled run lists alone; --filter-tag keeps runs with every tag given
+      const labelled = applyRunLabels(store, args);
+      const runs = labelled ? [labelled] : filterByTags(store.runs.list(), args);
       // owner is always present in the JSON, null when no live process holds the run
       if (bool(args, 'json'))
         io.stdout(

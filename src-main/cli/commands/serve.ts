@@ -1,4 +1,4 @@
-// `workstation serve [--port P] [--host 127.0.0.1] [--allow-remote] [--token T] [--db] [--data-dir]`
+// `workstation serve [--port P] [--host 127.0.0.1] [--allow-remote] [--token T] [--deterministic] [--db] [--data-dir]`
 // The headless app: the training service in this process, HTTP serving the built renderer and
 // the API over WebSocket (/ws). Loopback only unless --allow-remote (with a warning); a random
 // token guards everything (printed in the URL; the page then holds it in an HttpOnly cookie).
@@ -12,6 +12,7 @@ import { removeServiceFile, writeServiceFile } from '../../common/service-file';
 import { startHttpServer } from '../../service/transports/http-server';
 import { bool, num, str } from '../../common/args';
 import type { CommandSpec } from '../command';
+import { applyGpuEnv } from '../../common/gpu-env';
 import { DB_FLAG } from '../db-flag';
 import { DATA_DIR_FLAG, WATCH_FLAGS, openCliService, resolveDataDir } from '../service-session';
 
@@ -24,6 +25,10 @@ const command: CommandSpec = {
     'allow-remote': { type: 'boolean', description: 'allow binding a non-loopback address (prints a warning)' },
     token: { type: 'string', description: 'use this token instead of a random one (at least 16 characters)' },
     'auto-resume': { type: 'boolean', description: 'resume runs that were training when their process died (default: the data dir settings, on)' },
+    deterministic: {
+      type: 'boolean',
+      description: 'deterministic GPU kernels (TF_DETERMINISTIC_OPS, TF_CUDNN_DETERMINISTIC): runs with train.deterministic need it',
+    },
     ...DB_FLAG,
     ...DATA_DIR_FLAG,
     ...WATCH_FLAGS,
@@ -44,6 +49,8 @@ const command: CommandSpec = {
     if (given !== undefined && given.length < 16) throw new WorkstationError('INVALID_ARGUMENT', '--token must be at least 16 characters', { field: 'token' });
     const token = given ?? createToken();
     const dataDir = resolveDataDir(args, io);
+    // before libtensorflow loads (on the first run): CUDA JIT cache, determinism switches
+    applyGpuEnv(dataDir, { deterministic: bool(args, 'deterministic') }, process.env);
     const service = await openCliService(args, io, { autoResume: args.flags['auto-resume'] as boolean | undefined });
     let server;
     try {

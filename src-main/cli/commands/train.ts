@@ -17,6 +17,7 @@ import type { ServiceFile } from '../../common/service-file';
 import { openStore, type Store } from '../../store/index';
 import { bool, num, str } from '../../common/args';
 import type { CliIO, CommandSpec } from '../command';
+import { applyGpuEnv } from '../../common/gpu-env';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
 import { liveServiceFor, runInService } from '../remote-run';
 import { DATA_DIR_FLAG, WATCH_FLAGS, followInProcess, openCliService, outcomeFields, resolveDataDir } from '../service-session';
@@ -133,12 +134,21 @@ const command: CommandSpec = {
   flags: {
     config: { type: 'string', required: true, description: 'run config JSON (relative paths inside resolve against the file)' },
     resume: { type: 'string', description: 'checkpoint to resume from: a child run when the store knows it, else a new run from that file' },
+    'init-weights': {
+      type: 'string',
+      description: 'start a new run from torchvision-named weights (.safetensors: `export --format torchvision`, a torchvision state_dict); strict',
+    },
     epochs: { type: 'number', description: 'the epoch the run ends at (train.epochs)' },
     out: { type: 'string', description: 'checkpoint folder (default <data-dir>/runs/<id>/checkpoints)' },
     backend: { type: 'string', description: `tfjs backend: ${BACKENDS.join(' | ')}` },
     name: { type: 'string', description: 'run name (default: the config name)' },
     json: { type: 'boolean', description: 'print one JSON document at the end: {runId, status, epochs, lastCheckpoint, weightsSha256, backend}' },
     'in-process': { type: 'boolean', description: 'train in this process even when a service (the app, serve) runs on the data directory' },
+    deterministic: {
+      type: 'boolean',
+      description:
+        'in-process: deterministic GPU kernels (TF_DETERMINISTIC_OPS, TF_CUDNN_DETERMINISTIC), needed by train.deterministic; a live service needs its own --deterministic',
+    },
     ...DB_FLAG,
     ...DATA_DIR_FLAG,
     ...WATCH_FLAGS,
@@ -172,11 +182,33 @@ const command: CommandSpec = {
       throw new WorkstationError('NOT_FOUND', `--resume: checkpoint ${resumeFile} not found`, { field: 'resume', path: resumeFile });
     const out = str(args, 'out');
     const checkpointDir = out !== undefined ? path.resolve(io.cwd, out) : undefined;
+    const init = str(args, 'init-weights');
+    const initWeights = init !== undefined ? path.resolve(io.cwd, init) : undefined;
+    if (initWeights && resumeFile)
+      throw new WorkstationError('INVALID_ARGUMENT', '--init-weights starts a new run; it cannot be combined with --resume', { field: 'init-weights' });
+    if (initWeights && !fs.existsSync(initWeights))
+      throw new WorkstationError('NOT_FOUND', `--init-weights: ${initWeights} not found`, { field: 'init-weights', path: initWeights });
+    // strict, before a run exists: the first missing / misshapen / unexpected tensor is named here
+    if (initWeights) {
+      const [{ checkTorchvisionWeightsFile }, { describeModel }] = await Promise.all([
+        import('../../ml/interop/torchvision-names'),
+        import('../../ml/models/index'),
+      ]);
+      checkTorchvisionWeightsFile(initWeights, describeModel(config.model));
+    }
 
     const dbPath = resolveDbPath(args, io);
     const live = bool(args, 'in-process') ? null : liveServiceFor(resolveDataDir(args, io), dbPath);
+    if (live && initWeights)
+      throw new WorkstationError(
+        'INVALID_ARGUMENT',
+        `--init-weights: a service (pid ${live.pid}) is running on this data directory; pass --in-process to start the run from those weights here`,
+        { field: 'init-weights' },
+      );
     if (live) return trainInService(live, { dbPath, config, name, resumeFile, checkpointDir }, io, bool(args, 'json'));
 
+    // before libtensorflow loads (Trainer.create): CUDA JIT cache, determinism switches
+    applyGpuEnv(resolveDataDir(args, io), { deterministic: bool(args, 'deterministic') }, process.env);
     const service = await openCliService(args, io);
     const outcome = await followInProcess(service, io, () => {
       const cpId = resumeFile ? findStoreCheckpoint(service.store, resumeFile) : null;
@@ -190,6 +222,7 @@ const command: CommandSpec = {
               checkpointDir,
               resumeFrom: resumeFile,
               resumeMode: resumeFile ? 'exact' : undefined,
+              initWeights,
             });
       io.stderr(
         `run ${run.id} (${run.name}) ${run.status}${cpId !== null ? `: child of run ${run.parentRunId} from epoch ${run.forkEpoch}` : resumeFile ? `: resumed from ${resumeFile}` : ''}${run.status === 'queued' ? ' (waiting for the run in training)' : ''}\n`,

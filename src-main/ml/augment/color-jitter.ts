@@ -4,11 +4,13 @@
 // random order (torch.randperm(4) equivalent). Golden-tested against torchvision 0.14
 // (scripts/golden/color_jitter.py, tests/ml/color-jitter.test.ts).
 //
-// drawJitter makes the per-sample draws (color-jitter-draw.ts); applyColorJitter runs them as
-// batched tfjs ops (color-jitter-ops.ts: GPU with tfjs-node-gpu, libtensorflow CPU with tfjs-node),
-// or as a plain loop on tfjs's pure-JS 'cpu' backend (color-jitter-cpu.ts), where that is ~80× faster.
+// drawJitter makes the per-sample draws (color-jitter-draw.ts); applyColorJitter runs them as the
+// WsColorJitter kernel where the backend has one (the pure-JS 'cpu' backend: the plain loop of
+// color-jitter-cpu.ts, ~80× faster there), else as batched tfjs ops (color-jitter-ops.ts: GPU with
+// tfjs-node-gpu, libtensorflow CPU with tfjs-node).
 import * as tf from '@tensorflow/tfjs';
 import { WorkstationError } from '../../../src-shared/errors';
+import { fused, wsColorJitter } from '../kernels/ops';
 import { jitterPixels } from './color-jitter-cpu';
 import type { JitterDraw } from './color-jitter-draw';
 import { applyColorJitterOps } from './color-jitter-ops';
@@ -26,13 +28,13 @@ export function applyColorJitterCpu(x: tf.Tensor4D, draws: readonly JitterDraw[]
 
 /**
  * Applies each sample's draw to a [N,H,W,3] float batch in [0, 1]; returns a new tensor (the
- * input is not disposed).
+ * input is not disposed). `fusedKernels: false` forces the batched tfjs ops.
  */
-export function applyColorJitter(x: tf.Tensor4D, draws: readonly JitterDraw[]): tf.Tensor4D {
+export function applyColorJitter(x: tf.Tensor4D, draws: readonly JitterDraw[], opts: { fusedKernels?: boolean } = {}): tf.Tensor4D {
   const n = x.shape[0];
   if (draws.length !== n) throw new WorkstationError('INVALID_ARGUMENT', `applyColorJitter: ${draws.length} draws for a batch of ${n}`, { field: 'draws' });
   if (x.shape[3] !== 3) throw new WorkstationError('INVALID_ARGUMENT', `applyColorJitter: expected 3 channels, got ${x.shape[3]}`, { field: 'x' });
   if (x.dtype !== 'float32') throw new WorkstationError('INVALID_ARGUMENT', `applyColorJitter: expected float32, got ${x.dtype}`, { field: 'x' });
   if (!draws.some((d) => d.applied)) return tf.clone(x);
-  return tf.getBackend() === 'cpu' ? applyColorJitterCpu(x, draws) : applyColorJitterOps(x, draws);
+  return fused(opts.fusedKernels, 'colorJitter') ? wsColorJitter(x, draws) : applyColorJitterOps(x, draws);
 }

@@ -14,6 +14,8 @@ export interface PrepareOptions {
   train: boolean;
   augment: AugmentParams;
   seed: number;
+  /** train.fusedKernels: the WsColorJitter kernel where the backend has it (default true) */
+  fusedKernels?: boolean;
 }
 
 /** The jitter stream of one sample: a pure function of (run seed, epoch, sample id). */
@@ -35,6 +37,7 @@ export function prepareImages(
   shape: readonly [number, number, number],
   draws: readonly JitterDraw[] | null,
   norm: NormalizeParams,
+  opts: { fusedKernels?: boolean } = {},
 ): tf.Tensor4D {
   const [n, height, width] = shape;
   if (images.length !== n * height * width * 3) {
@@ -42,11 +45,11 @@ export function prepareImages(
   }
   return tf.tidy(() => {
     const x = tf.div(tf.cast(tf.tensor4d(images, [n, height, width, 3], 'int32'), 'float32'), 255) as tf.Tensor4D;
-    return normalize(draws ? applyColorJitter(x, draws) : x, norm);
+    return normalize(draws ? applyColorJitter(x, draws, opts) : x, norm);
   });
 }
 
 export function prepareBatch(batch: Batch, opts: PrepareOptions): tf.Tensor4D {
   const draws = opts.train ? drawBatchJitter(batch, opts.augment.colorJitter, opts.seed) : null;
-  return prepareImages(batch.images, [batch.n, batch.height, batch.width], draws, opts.augment.normalize);
+  return prepareImages(batch.images, [batch.n, batch.height, batch.width], draws, opts.augment.normalize, { fusedKernels: opts.fusedKernels });
 }

@@ -9,7 +9,7 @@ export type Arch = ModelConfig['arch'];
 
 interface ArchEntry {
   describe(numClasses: number, widthMultiplier: number): ModelSpec;
-  create(opts: { numClasses: number; widthMultiplier: number; seed: number }): Model;
+  create(opts: { numClasses: number; widthMultiplier: number; seed: number; fusedKernels?: boolean }): Model;
 }
 
 const ARCHS: Record<string, ArchEntry> = {
@@ -24,8 +24,13 @@ function entry(arch: string): ArchEntry {
   return e;
 }
 
-export function createModel(cfg: Pick<ModelConfig, 'arch' | 'numClasses' | 'widthMultiplier'>, seed: number): Model {
-  return entry(cfg.arch).create({ numClasses: cfg.numClasses, widthMultiplier: cfg.widthMultiplier, seed });
+export interface CreateModelOptions {
+  /** train.fusedKernels: the workstation kernels where the backend has them (default true) */
+  fusedKernels?: boolean;
+}
+
+export function createModel(cfg: Pick<ModelConfig, 'arch' | 'numClasses' | 'widthMultiplier'>, seed: number, opts: CreateModelOptions = {}): Model {
+  return entry(cfg.arch).create({ numClasses: cfg.numClasses, widthMultiplier: cfg.widthMultiplier, seed, fusedKernels: opts.fusedKernels });
 }
 
 /** The architecture without allocating tensors (model summary, checkpoint checks). */

@@ -8,7 +8,8 @@
 // Per conv: kernel. Per BN: gamma, beta, running_mean, running_var. FC: kernel, bias.
 import * as tf from '@tensorflow/tfjs';
 import { createRng, RNG_PURPOSE } from '../../../src-shared/random';
-import { conv2dPadded } from './conv';
+import { fused, wsBatchNormTrain } from '../kernels/ops';
+import { conv2dPadded, maxPoolPadded } from './conv';
 
 export const BN_EPSILON = 1e-5;
 /** PyTorch BatchNorm2d momentum: running = (1 - m) * running + m * batch */
@@ -23,6 +24,8 @@ export interface ResnetOptions {
   widthMultiplier: number;
   /** run seed: init draws come from createRng(seed, RNG_PURPOSE.init, variableIndex) */
   seed: number;
+  /** use the workstation kernels where the backend has them (train.fusedKernels); default true */
+  fusedKernels?: boolean;
 }
 
 export type VarKind = 'conv' | 'bn-gamma' | 'bn-beta' | 'bn-mean' | 'bn-var' | 'fc-kernel' | 'fc-bias';
@@ -167,13 +170,16 @@ export interface ModelVar extends VarSpec {
   decay: boolean;
 }
 
-/** Batch statistics of one BN layer in a training forward pass (kept to update running stats). */
+/** Statistics of one BN layer in a training forward pass (kept to update the running stats). */
 export interface BnBatchStat {
   name: string;
+  /** running = false: the batch mean and biased batch variance; true: the updated running statistics */
   mean: tf.Tensor1D;
   variance: tf.Tensor1D;
   /** elements per channel (N*H*W), for the unbiased running variance */
   count: number;
+  /** the fused BN kernel updates the running statistics in the forward pass (as PyTorch does) */
+  running: boolean;
 }
 
 export interface ResnetModel {
@@ -190,8 +196,10 @@ export interface ResnetModel {
    * (the caller tf.keep()s / disposes them); training = false uses the running statistics.
    */
   forward(x: tf.Tensor4D, training: boolean, stats?: BnBatchStat[]): tf.Tensor2D;
-  /** PyTorch running-stat update from a training pass's batch statistics (disposes them). */
+  /** PyTorch running-stat update from a training pass's statistics (disposes them). */
   updateRunningStats(stats: BnBatchStat[]): void;
+  /** built to use the workstation kernels where the backend has them */
+  fusedKernels: boolean;
   dispose(): void;
 }
 
@@ -217,25 +225,39 @@ export function createResnet50(opts: ResnetOptions): ResnetModel {
     return v;
   };
 
-  const conv = (x: tf.Tensor4D, c: ConvSpec): tf.Tensor4D => conv2dPadded(x, get(`${c.name}.kernel`) as tf.Tensor4D, c.stride, c.pad);
-  const bn = (x: tf.Tensor4D, b: BnSpec, training: boolean, stats?: BnBatchStat[]): tf.Tensor4D => {
+  const fusedKernels = opts.fusedKernels !== false;
+  const conv = (x: tf.Tensor4D, c: ConvSpec): tf.Tensor4D => conv2dPadded(x, get(`${c.name}.kernel`) as tf.Tensor4D, c.stride, c.pad, fusedKernels);
+  /** BN, then `+ residual`, then ReLU: one kernel with fused kernels, tfjs built-ins otherwise */
+  const bn = (x: tf.Tensor4D, b: BnSpec, training: boolean, stats: BnBatchStat[] | undefined, relu: boolean, residual?: tf.Tensor4D): tf.Tensor4D => {
     const gamma = get(`${b.name}.gamma`) as tf.Tensor1D;
     const beta = get(`${b.name}.beta`) as tf.Tensor1D;
-    if (!training) return tf.batchNorm4d(x, get(`${b.name}.running_mean`) as tf.Tensor1D, get(`${b.name}.running_var`) as tf.Tensor1D, beta, gamma, BN_EPSILON);
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    if (stats) stats.push({ name: b.name, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count: x.shape[0] * x.shape[1] * x.shape[2] });
-    return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+    const runningMean = get(`${b.name}.running_mean`) as tf.Tensor1D;
+    const runningVar = get(`${b.name}.running_var`) as tf.Tensor1D;
+    const count = x.shape[0] * x.shape[1] * x.shape[2];
+    let y: tf.Tensor4D;
+    if (!training) y = tf.batchNorm4d(x, runningMean, runningVar, beta, gamma, BN_EPSILON);
+    else if (fused(fusedKernels, 'batchNorm')) {
+      const r = wsBatchNormTrain(x, gamma, beta, runningMean, runningVar, { epsilon: BN_EPSILON, momentum: BN_MOMENTUM, relu, residual });
+      if (stats) stats.push({ name: b.name, mean: r.runningMean, variance: r.runningVariance, count, running: true });
+      else tf.dispose([r.runningMean, r.runningVariance]);
+      return r.y;
+    } else {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      if (stats) stats.push({ name: b.name, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count, running: false });
+      y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+    }
+    if (residual) y = tf.add(y, residual);
+    return relu ? tf.relu(y) : y;
   };
 
   const forward = (x: tf.Tensor4D, training: boolean, stats?: BnBatchStat[]): tf.Tensor2D => {
-    let h = tf.relu(bn(conv(x, spec.stem.conv), spec.stem.bn, training, stats));
-    h = tf.maxPool(h, 3, 2, 1);
+    let h = bn(conv(x, spec.stem.conv), spec.stem.bn, training, stats, true);
+    h = maxPoolPadded(h, 3, 2, 1);
     for (const blk of spec.blocks) {
-      let y = tf.relu(bn(conv(h, blk.conv1), blk.bn1, training, stats));
-      y = tf.relu(bn(conv(y, blk.conv2), blk.bn2, training, stats));
-      y = bn(conv(y, blk.conv3), blk.bn3, training, stats);
-      const shortcut = blk.down ? bn(conv(h, blk.down.conv), blk.down.bn, training, stats) : h;
-      h = tf.relu(tf.add(y, shortcut)) as tf.Tensor4D;
+      let y = bn(conv(h, blk.conv1), blk.bn1, training, stats, true);
+      y = bn(conv(y, blk.conv2), blk.bn2, training, stats, true);
+      const shortcut = blk.down ? bn(conv(h, blk.down.conv), blk.down.bn, training, stats, false) : h;
+      h = bn(conv(y, blk.conv3), blk.bn3, training, stats, true, shortcut);
     }
     const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
     return tf.add(tf.matMul(pooled, get('fc.kernel') as tf.Tensor2D), get('fc.bias')) as tf.Tensor2D;
@@ -245,12 +267,16 @@ export function createResnet50(opts: ResnetOptions): ResnetModel {
     for (const s of stats) {
       const rm = get(`${s.name}.running_mean`);
       const rv = get(`${s.name}.running_var`);
-      tf.tidy(() => {
-        rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
-        // PyTorch stores the unbiased batch variance in running_var
-        const unbias = s.count > 1 ? s.count / (s.count - 1) : 1;
-        rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(s.variance, BN_MOMENTUM * unbias)));
-      });
+      if (s.running) {
+        rm.assign(s.mean);
+        rv.assign(s.variance);
+      } else
+        tf.tidy(() => {
+          rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
+          // PyTorch stores the unbiased batch variance in running_var
+          const unbias = s.count > 1 ? s.count / (s.count - 1) : 1;
+          rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(s.variance, BN_MOMENTUM * unbias)));
+        });
       s.mean.dispose();
       s.variance.dispose();
     }
@@ -267,6 +293,7 @@ export function createResnet50(opts: ResnetOptions): ResnetModel {
     nonTrainableParams: counts.nonTrainable,
     forward,
     updateRunningStats,
+    fusedKernels,
     dispose: () => vars.forEach((v) => v.variable.dispose()),
   };
 }

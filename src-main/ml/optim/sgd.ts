@@ -9,7 +9,10 @@
 // reads nor updates the buffers, as in PyTorch. Variables without a gradient are skipped.
 // State for checkpoints: one momentum buffer per variable name; a variable without an entry has no
 // buffer yet (PyTorch's momentum_buffer = None), so its next step starts one from d_p.
+// With fused kernels (the default) one WsSgdUpdate kernel updates all variables of a step
+// (kernels/cpu/sgd.ts, kernels/tensorflow/sgd.ts); the composite path is ~6 tfjs ops per variable.
 import * as tf from '@tensorflow/tfjs';
+import { fused, wsSgdUpdate } from '../kernels/ops';
 import type { OptimizerConfig } from '../../../src-shared/config/run-config';
 import { WorkstationError } from '../../../src-shared/errors';
 
@@ -31,6 +34,11 @@ export type NamedArrays = NamedArray[];
 
 /** What setState accepts: getState()'s list, or a name → data map (shape taken from the variable). */
 export type OptimizerStateInput = NamedArrays | Record<string, Float32Array | { data: Float32Array; shape?: number[] }>;
+
+export interface OptimizerOptions {
+  /** train.fusedKernels: one WsSgdUpdate kernel per step where the backend has it (default true) */
+  fusedKernels?: boolean;
+}
 
 export interface SgdOptimizer {
   step(grads: Record<string, tf.Tensor>, lr: number, momentum: number): void;
@@ -55,7 +63,7 @@ function toEntries(s: OptimizerStateInput): { name: string; data: Float32Array; 
   return Object.entries(s).map(([name, v]) => (v instanceof Float32Array ? { name, data: v } : { name, data: v.data, shape: v.shape }));
 }
 
-export function createOptimizer(cfg: OptimizerConfig, vars: OptimizerVar[]): SgdOptimizer {
+export function createOptimizer(cfg: OptimizerConfig, vars: OptimizerVar[], opts: OptimizerOptions = {}): SgdOptimizer {
   checkConfig(cfg);
   const byName = new Map<string, OptimizerVar>();
   for (const v of vars) {
@@ -78,6 +86,30 @@ export function createOptimizer(cfg: OptimizerConfig, vars: OptimizerVar[]): Sgd
         if (!byName.has(name)) throw new WorkstationError('INVALID_ARGUMENT', `optimizer: gradient for unknown variable "${name}"`, { field: name });
       }
       const replaced: tf.Tensor[] = [];
+      if (fused(opts.fusedKernels, 'sgd')) {
+        const stepped = vars.filter((v) => grads[v.name] !== undefined);
+        if (stepped.length === 0) return;
+        tf.tidy(() => {
+          const out = wsSgdUpdate(
+            stepped.map((v) => ({
+              param: v.variable,
+              grad: grads[v.name],
+              decay: v.decay,
+              buffer: momentum !== 0 ? (buffers.get(v.name) ?? null) : null,
+            })),
+            { lr, momentum, dampening, nesterov, weightDecay },
+          );
+          stepped.forEach((v, i) => {
+            v.variable.assign(out.params[i]);
+            if (momentum === 0) return;
+            const old = buffers.get(v.name);
+            if (old !== undefined) replaced.push(old);
+            buffers.set(v.name, tf.keep(out.buffers[i]));
+          });
+        });
+        tf.dispose(replaced);
+        return;
+      }
       tf.tidy(() => {
         for (const v of vars) {
           const g = grads[v.name];

@@ -1,6 +1,8 @@
 // augment.preview: augmented samples of chosen dataset images, produced by the real pipeline
 // (data/preview.ts), as base64 PNGs with the drawn parameters. Image paths must lie inside a
-// dataset root or the demo dataset (the same allow-list as `/api/file`).
+// dataset root or the demo dataset (the same allow-list as `/api/file`). The samples are made in
+// the preview's own worker, ahead of the active run's next training step (the worker pool's
+// priority lane), so a preview answers within the step in progress rather than after many.
 import { AugmentSchema, applyAugmentPatch } from '../../../src-shared/config/augment';
 import { WorkstationError } from '../../../src-shared/errors';
 import { previewAugment } from '../../data/preview';

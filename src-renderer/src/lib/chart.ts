@@ -1,4 +1,5 @@
 // chart.js with only the pieces the app uses (tree-shaken), themed for the dark UI.
+import { debiasedEma, fade } from './smoothing';
 import { Chart, Filler, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Filler);
@@ -23,6 +24,8 @@ export interface Series {
   dots?: boolean;
   /** plot against the right-hand axis */
   right?: boolean;
+  /** the faint raw copy drawn behind a smoothed series (left out of the legend) */
+  raw?: boolean;
 }
 
 export const COLORS = {
@@ -49,5 +52,29 @@ export function toDataset(s: Series) {
     tension: 0,
     spanGaps: true,
     yAxisID: s.right ? 'y1' : 'y',
+    /** read by the legend filter: raw copies behind smoothed lines have no legend entry */
+    isRaw: s.raw === true,
   };
+}
+
+/**
+ * The series as drawn at a smoothing weight: unchanged at 0; else each becomes its raw points,
+ * faint and thin, followed by the smoothed line in its own colour (TensorBoard's look).
+ */
+export function smoothSeries(series: Series[], weight: number): Series[] {
+  if (!(weight > 0)) return series;
+  return series.flatMap((s) => [
+    { ...s, label: `${s.label} (raw)`, color: fade(s.color, 0.22), dots: false, raw: true },
+    { ...s, points: debiasedEma(s.points, weight) },
+  ]);
+}
+
+/** chart.js legend filter that hides the raw copies. */
+export const legendWithoutRaw = (item: { datasetIndex?: number }, data: { datasets: unknown[] }): boolean =>
+  !(data.datasets[item.datasetIndex ?? -1] as { isRaw?: boolean } | undefined)?.isRaw;
+
+/** True when the positive values span more than `ratio` (a loss that blew up): the chart reads better on a log axis. */
+export function spansDecades(series: Series[], ratio = 100): boolean {
+  const ys = series.flatMap((s) => s.points.map((p) => p.y)).filter((y) => y > 0 && Number.isFinite(y));
+  return ys.length > 1 && Math.max(...ys) / Math.min(...ys) > ratio;
 }

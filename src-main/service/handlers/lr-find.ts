@@ -1,0 +1,63 @@
+// lr.find: the learning-rate range test (service/lr-range-test.ts) on a config from the app's
+// new-run form, from fresh weights or a stored checkpoint. It needs the device to itself, so it
+// is refused while a run trains or waits in the queue, while an evaluation holds the slot, and
+// while another range test runs. It creates no run and writes nothing.
+import { resolveRunConfig } from '../../../src-shared/config/run-config';
+import { WorkstationError } from '../../../src-shared/errors';
+import { runLrRangeTest } from '../lr-range-test';
+import type { HandlerContext, Handlers } from './types';
+
+export function createLrFindHandlers(ctx: HandlerContext, deps: { slotBusy(): string | null }): Handlers {
+  let busy = false;
+  return {
+    'lr.find': async ({ config, checkpointId, steps, minLr, maxLr }) => {
+      const state = ctx.runs.state();
+      if (state.activeRun)
+        throw new WorkstationError('INVALID_STATE', `run ${state.activeRun.id} (${state.activeRun.name}) is training; run the range test when nothing trains`);
+      if (state.queue.length) throw new WorkstationError('INVALID_STATE', `run ${state.queue[0]} is queued to train; run the range test when nothing trains`);
+      const other = deps.slotBusy();
+      if (other) throw new WorkstationError('INVALID_STATE', `${other}; run the range test when it has ended`);
+      if (busy) throw new WorkstationError('INVALID_STATE', 'a range test is already running');
+      if (!(maxLr > minLr)) throw new WorkstationError('INVALID_ARGUMENT', `maxLr (${maxLr}) must be greater than minLr (${minLr})`, { field: 'maxLr' });
+      let cfg;
+      try {
+        cfg = resolveRunConfig([config]);
+      } catch (e) {
+        if (e instanceof WorkstationError && e.field) throw new WorkstationError('INVALID_ARGUMENT', `config.${e.message}`, { field: `config.${e.field}` });
+        throw e;
+      }
+      let resumeFrom: string | undefined;
+      if (checkpointId !== null) {
+        const cp = ctx.store.checkpoints.get(checkpointId);
+        if (!cp) throw new WorkstationError('NOT_FOUND', `checkpoint ${checkpointId} not found`, { field: 'checkpointId' });
+        if (!cp.exists)
+          throw new WorkstationError('NOT_FOUND', `checkpoint ${checkpointId} file was removed (${cp.path})`, { field: 'checkpointId', path: cp.path });
+        resumeFrom = cp.path;
+      }
+      busy = true;
+      try {
+        if (cfg.data.root) ctx.datasetRoots.add(cfg.data.root);
+        ctx.log('info', `learning-rate range test: ${steps} steps from ${minLr} to ${maxLr}${resumeFrom ? ` from ${resumeFrom}` : ''}`);
+        const r = await runLrRangeTest({
+          config: cfg,
+          paths: ctx.paths,
+          resumeFrom,
+          steps,
+          minLr,
+          maxLr,
+          onLog: (level, msg) => ctx.log(level, msg),
+          onStep: (p) =>
+            ctx.emit('lr.find.progress', {
+              ...p,
+              loss: Number.isFinite(p.loss) ? p.loss : null,
+              smoothedLoss: Number.isFinite(p.smoothedLoss) ? p.smoothedLoss : null,
+            }),
+        });
+        ctx.log('info', `learning-rate range test: ${r.steps} steps (${r.stopReason}), suggested lr ${r.suggestedLr ?? 'none'}`);
+        return r;
+      } finally {
+        busy = false;
+      }
+    },
+  };
+}
