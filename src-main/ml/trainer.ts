@@ -388,7 +388,15 @@ export class Trainer {
         if (val === 'stopped') {
           stopped = true;
           // all training steps of the epoch are done: the checkpoint says so, resume validates
-          await this.checkpointOnStop({ epoch, stepsDone: spe, acc: trainAcc, seconds: trainSeconds, skippedBefore, last, waitSeconds: waitBefore + tr.waitSeconds });
+          await this.checkpointOnStop({
+            epoch,
+            stepsDone: spe,
+            acc: trainAcc,
+            seconds: trainSeconds,
+            skippedBefore,
+            last,
+            waitSeconds: waitBefore + tr.waitSeconds,
+          });
           break;
         }
         const stats = this.source.stats('train', epoch);
