@@ -39,6 +39,7 @@ import { createWebhookSender, redactUrl, webhookPayload, type WebhookOptions } f
 import { createCompareHandlers } from './handlers/compare';
 import { createLrFindHandlers } from './handlers/lr-find';
 import { makeFolder } from '../common/make-folder';
+import { importKnownScaleOuts } from './scale-out/import';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -144,6 +145,21 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     });
     emit('run.event', ev);
     log('warn', `run ${run.id} (${run.name}) was interrupted; \`workstation resume --run ${run.id}\` continues it from its newest checkpoint`, run.id);
+  }
+  // What PyTorch DDP continuations (workstation scale-out) reported since the last start: their
+  // epochs and checkpoints join the lineage; a folder that cannot be read is logged, never fatal.
+  try {
+    const scaled = importKnownScaleOuts(store, paths);
+    for (const i of scaled.imported)
+      if (i.epochs.length || i.checkpoints.length)
+        log(
+          'info',
+          `scale-out ${i.dir}: run ${i.runId} got epochs [${i.epochs.join(', ')}] and ${i.checkpoints.length} checkpoint(s) from PyTorch DDP`,
+          i.runId,
+        );
+    for (const p of scaled.problems) log('warn', `scale-out folder ${p.dir}: ${p.message}`);
+  } catch (e) {
+    log('warn', `scale-out import: ${(e as Error).message}`);
   }
   if (opts.recoverInterrupted !== false) {
     // Queued runs of a dead service would wait forever for a slot that is gone: mark them too.

@@ -11,7 +11,7 @@ import { readSafetensorsFile } from '../../ml/interop/safetensors';
 import { openStore } from '../../store/index';
 import type { CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
-import { importCheckpointInto } from '../scale-out/import';
+import { importCheckpointInto } from '../../service/scale-out/import';
 import { DATA_DIR_FLAG, resolveDataDir } from '../service-session';
 
 const command: CommandSpec = {

@@ -9,7 +9,7 @@ import { appPaths } from '../../common/paths';
 import { openStore } from '../../store/index';
 import type { CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
-import { importKnownScaleOuts, importScaleOutFolder, type ScaleOutImport } from '../scale-out/import';
+import { importKnownScaleOuts, importScaleOutFolder, type ScaleOutImport } from '../../service/scale-out/import';
 import { DATA_DIR_FLAG, resolveDataDir } from '../service-session';
 
 const command: CommandSpec = {

@@ -10,7 +10,7 @@ import { openStore } from '../../store/index';
 import type { CommandSpec } from '../command';
 import { CHECKPOINT_FLAG, resolveCheckpointSource } from '../checkpoint-source';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
-import { writeScaleOut } from '../scale-out/write-folder';
+import { writeScaleOut } from '../../service/scale-out/write-folder';
 import { DATA_DIR_FLAG, resolveDataDir } from '../service-session';
 
 const command: CommandSpec = {

@@ -19,7 +19,7 @@ import { checkpointName } from '../../ml/checkpoint';
 import { importSafetensorsCheckpoint } from '../../ml/interop/checkpoint-safetensors';
 import { readSafetensorsFile } from '../../ml/interop/safetensors';
 import type { AppPaths } from '../../common/paths';
-import { defaultCheckpointDir } from '../../service/checkpoint-dirs';
+import { defaultCheckpointDir } from '../checkpoint-dirs';
 import type { Store } from '../../store/index';
 import { METRICS_FILE, PLAN_FILE, SCALE_OUT_ENGINE, type ScaleOutPlan } from './write-folder';
 
