@@ -83,6 +83,8 @@ const command: CommandSpec = {
       const source = await createBatchSource({ config, root: datasetDir, cacheDir: path.join(scratch, 'cache'), onLog: (l, m) => l !== 'info' && log(m) });
       const { Trainer } = await import('../../ml/trainer');
       const perEpoch: (Record<string, unknown> & Clock)[] = [];
+      // the training curve as the app charts it: running loss / top-1 of the epoch at each progress event
+      const steps: { globalStep: number; loss: number; top1: number; lr: number }[] = [];
       const train = clock();
       let trainer: Awaited<ReturnType<typeof Trainer.create>> | null = null;
       try {
@@ -91,6 +93,9 @@ const command: CommandSpec = {
           source,
           checkpointDir: path.join(scratch, 'checkpoints'),
           events: {
+            onStep: (p) => {
+              if (p.phase === 'train') steps.push({ globalStep: p.globalStep, loss: round(p.loss, 4), top1: round(p.top1), lr: round(p.lr, 6) });
+            },
             onEpochEnd: (m) => {
               const t = train();
               perEpoch.push({
@@ -103,13 +108,17 @@ const command: CommandSpec = {
                 lr: round(m.lr, 6),
                 ...t,
               });
-              log(`epoch ${m.epoch}/${config.train.epochs}: val top-1 ${m.valTop1?.toFixed(1)} %, train top-1 ${m.trainTop1.toFixed(1)} %, ${t.wallSeconds} s, ${t.cpuSeconds} CPU-s`);
+              log(
+                `epoch ${m.epoch}/${config.train.epochs}: val top-1 ${m.valTop1?.toFixed(1)} %, train top-1 ${m.trainTop1.toFixed(1)} %, ${t.wallSeconds} s, ${t.cpuSeconds} CPU-s`,
+              );
             },
           },
         });
         const t = trainer;
         io.signal.addEventListener('abort', () => t.stop(), { once: true });
-        log(`training on ${trainer.backend.name} (${trainer.backend.reason}): ${config.train.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${config.train.batchSize}`);
+        log(
+          `training on ${trainer.backend.name} (${trainer.backend.reason}): ${config.train.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${config.train.batchSize}`,
+        );
         await trainer.run();
       } finally {
         trainer?.dispose();
@@ -127,6 +136,7 @@ const command: CommandSpec = {
         training: trained,
         total: total(),
         epochs: perEpoch,
+        steps,
         machine: {
           cpus: os.cpus().length,
           cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -149,7 +159,8 @@ const command: CommandSpec = {
           `total        ${result.total.wallSeconds} s, ${result.total.cpuSeconds} CPU-s`,
           'epoch  val top-1  train top-1  wall s  CPU-s',
           ...perEpoch.map(
-            (e) => `${String(e.epoch).padStart(5)}  ${String(e.valTop1).padStart(8)}  ${String(e.trainTop1).padStart(11)}  ${String(e.wallSeconds).padStart(6)}  ${e.cpuSeconds}`,
+            (e) =>
+              `${String(e.epoch).padStart(5)}  ${String(e.valTop1).padStart(8)}  ${String(e.trainTop1).padStart(11)}  ${String(e.wallSeconds).padStart(6)}  ${e.cpuSeconds}`,
           ),
         ].join('\n') + '\n',
       );
