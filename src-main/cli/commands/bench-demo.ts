@@ -131,7 +131,7 @@ const command: CommandSpec = {
         backend: trainer.backend.name,
         finalValTop1: last?.valTop1 ?? null,
         valImages: Math.min(source.index.val.files.length, source.stepsPerEpoch('val') * (config.train.valBatchSize ?? config.train.batchSize)),
-        trainImagesSeen: config.train.epochs * trainer.stepsPerEpoch * config.train.batchSize,
+        trainImagesSeen: config.train.epochs * Math.min(source.index.train.files.length, trainer.stepsPerEpoch * config.train.batchSize),
         dataset,
         training: trained,
         total: total(),

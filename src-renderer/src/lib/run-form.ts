@@ -247,16 +247,17 @@ export function applySeedPreset(f: RunForm): void {
 }
 
 /**
- * Seconds per training epoch on the pure-JS CPU backend, from the measured figures in
- * docs/BENCHMARKS.md: ~80 s per image for the full ResNet-50 at 224 px (one step of batch 2 took
- * 160 s) scaled by width² × (size/224)², plus ~0.03 s per image of fixed overhead (the tiny demo
- * model trains ~30 images/s). Null when the figures do not apply (a GPU or tfjs-node backend: no
- * measured figure yet) or the epoch size is unknown.
+ * Seconds per training epoch on the pure-JS CPU backend (fused kernels), from the measured figures
+ * in docs/BENCHMARKS.md: the demo preset (width 1/16, 32 px, 3000 images) trains an epoch in ~22 s
+ * on 2 cores, and the fused step is ~2.7× faster than the 160 s per batch-2 step measured for the
+ * full ResNet-50 at 224 px before them, i.e. ~60 s per image at width 1 / 224 px; cost scales with
+ * width² × (size/224)², plus ~2 ms per image of fixed overhead. Null when the figures do not apply
+ * (a GPU or tfjs-node backend: no measured figure yet) or the epoch size is unknown.
  */
 export function estimatePureJsEpochSeconds(f: RunForm, trainImages: number | null): number | null {
   if (f.backend !== 'cpu' && f.backend !== 'auto') return null;
   if (!f.batchSize || !f.trainSize || !f.widthMultiplier || trainImages === null) return null;
   const images = f.maxStepsPerEpoch ? Math.min(trainImages, f.maxStepsPerEpoch * f.batchSize) : trainImages;
-  const perImage = 0.03 + 80 * f.widthMultiplier ** 2 * (f.trainSize / 224) ** 2;
+  const perImage = 0.002 + 60 * f.widthMultiplier ** 2 * (f.trainSize / 224) ** 2;
   return images * perImage;
 }
