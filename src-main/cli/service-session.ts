@@ -37,7 +37,11 @@ export const WATCH_FLAGS: Record<'watch-interruptions' | 'imds-url', FlagSpec> =
   'imds-url': { type: 'string', description: 'instance metadata base URL (default http://169.254.169.254)' },
 };
 
-export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?: boolean; autoResume?: boolean } = { autoResume: false }): Promise<Service> {
+/**
+ * `autoResume`: false by default (train/resume in-process never resume other runs); true/false from
+ * a flag; 'settings' to follow the data dir's settings.json (serve without the flag).
+ */
+export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?: boolean; autoResume?: boolean | 'settings' } = {}): Promise<Service> {
   const dataDir = resolveDataDir(args, io);
   const dbPath = resolveDbPath(args, io);
   const other = liveServiceFile(dataDir);
@@ -47,7 +51,7 @@ export async function openCliService(args: ParsedArgs, io: CliIO, opts: { quiet?
     dataDir,
     recoverInterrupted: other === null,
     // train/resume in-process never resume other runs; serve follows its flag, else the settings
-    autoResume: opts.autoResume,
+    autoResume: opts.autoResume === 'settings' ? undefined : (opts.autoResume ?? false),
     watchInterruptions:
       args.flags['watch-interruptions'] === undefined ? undefined : args.flags['watch-interruptions'] === true ? { baseUrl: str(args, 'imds-url') } : null,
     faults: parseFaults(io.env), // tests only (WORKSTATION_FAULT_CHECKPOINT_WRITE)

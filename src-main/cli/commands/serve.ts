@@ -51,7 +51,7 @@ const command: CommandSpec = {
     const dataDir = resolveDataDir(args, io);
     // before libtensorflow loads (on the first run): CUDA JIT cache, determinism switches
     applyGpuEnv(dataDir, { deterministic: bool(args, 'deterministic') }, process.env);
-    const service = await openCliService(args, io, { autoResume: args.flags['auto-resume'] as boolean | undefined });
+    const service = await openCliService(args, io, { autoResume: (args.flags['auto-resume'] as boolean | undefined) ?? 'settings' });
     let server;
     try {
       server = await startHttpServer({
