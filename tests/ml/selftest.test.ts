@@ -44,8 +44,8 @@ describe('self-test', () => {
     for (const k of ['WsConv2D', 'WsFusedBatchNorm', 'WsSgdUpdate', 'WsColorJitter', 'training steps']) expect(names).toContain(k);
   }, 120_000);
 
-  it.skipIf(native)(
-    "stand-in 'tensorflow': the native kernels pass (colour jitter has no kernel there: skipped)",
+  it(
+    `${native ? "tfjs-node's" : "stand-in"} 'tensorflow': the native kernels pass (colour jitter has no kernel there: skipped)`,
     async () => {
       installNativeStandIn();
       await tf.setBackend('tensorflow');
