@@ -345,7 +345,14 @@ describe('workstation in a browser (serve + Chromium)', () => {
     await page.getByTestId('nav-new').click();
     expect(await page.getByTestId('input-name').inputValue()).toBe('e2e-draft');
     expect(await page.getByTestId('input-root').inputValue()).toBe(missing);
-    // presets, with the time an epoch takes on the backend chosen
+    // presets, with the time an epoch takes on the backend chosen; Fast 16 lists what it sets beyond the form
+    await page.getByTestId('btn-fast16-preset').click();
+    expect(await page.getByTestId('input-name').inputValue()).toMatch(/^fast-16ep: FFCV/);
+    const extras = (await page.getByTestId('preset-extras').textContent()) ?? '';
+    expect(extras).toContain('data.valTta = "flip"');
+    expect(extras).toContain('data.trainSizeSchedule = [{"epoch":13,"size":192}]');
+    await page.getByTestId('btn-drop-preset-extras').click();
+    expect(await page.getByTestId('preset-extras').count()).toBe(0);
     await page.getByTestId('btn-seed-preset').click();
     await page.getByTestId('input-backend').selectOption('cpu');
     await page.getByTestId('input-root').fill(missing);

@@ -1,9 +1,10 @@
 // The new-run form as flat fields, and its mapping to a RunConfig input. Validation uses the
 // shared RunConfigSchema, so the form reports exactly what the service would reject, keyed by
 // the config field path the service also uses in its errors.
-import { RunConfigSchema } from '../../../src-shared/config/run-config';
 import type { RunConfig } from '../../../src-shared/config/run-config';
+import { RunConfigSchema, deepMerge, type RunConfigInput } from '../../../src-shared/config/run-config';
 import { DEMO_PRESET } from '../../../src-shared/config/demo-preset';
+import { FAST_16_PRESET } from '../../../src-shared/config/fast-16-preset';
 
 export type Policy = RunConfig['schedule']['policy'];
 
@@ -44,6 +45,11 @@ export interface RunForm {
   backend: RunConfig['backend'];
   widthMultiplier: number | null;
   numClasses: number | null;
+  /**
+   * The preset the form was filled from, whole: the config under the form's fields, so a preset's
+   * fields the form does not show (progressive resizing, test-time flip, …) are kept. Null: none.
+   */
+  base: RunConfigInput | null;
 }
 
 const D = RunConfigSchema.parse({});
@@ -86,22 +92,23 @@ export function defaultForm(): RunForm {
     backend: D.backend,
     widthMultiplier: D.model.widthMultiplier,
     numClasses: D.model.numClasses,
+    base: null,
   };
 }
 
 /**
- * The demo preset (src-shared/config/demo-preset.ts, also shipped as resources/configs/demo.json):
- * a 1/16-width ResNet-50 at 32 px on the embedded demo dataset, ≥ 80 % val top-1 in a few minutes
- * on a CPU. Every other field goes back to its default, so the form starts exactly that run.
+ * Fills the form with a preset: every field the form shows from the config the preset resolves to,
+ * and the preset itself as the form's `base`, so the fields the form does not show still reach the
+ * run (see presetExtras). Every other field goes back to its default.
  */
-export function applyDemoPreset(f: RunForm): void {
-  const p = RunConfigSchema.parse(DEMO_PRESET);
+function applyPreset(f: RunForm, preset: Readonly<RunConfigInput>, datasetMode: RunForm['datasetMode']): void {
+  const p = RunConfigSchema.parse(preset);
   const s = p.schedule;
   Object.assign(f, {
     ...defaultForm(),
     root: f.root,
     name: p.name,
-    datasetMode: 'demo',
+    datasetMode,
     epochs: p.train.epochs,
     batchSize: p.train.batchSize,
     maxStepsPerEpoch: p.data.maxStepsPerEpoch,
@@ -132,7 +139,47 @@ export function applyDemoPreset(f: RunForm): void {
     backend: p.backend,
     widthMultiplier: p.model.widthMultiplier,
     numClasses: p.model.numClasses,
+    base: structuredClone(preset) as RunConfigInput,
   } satisfies Partial<RunForm>);
+}
+
+/**
+ * The demo preset (src-shared/config/demo-preset.ts, also shipped as resources/configs/demo.json):
+ * a 1/16-width ResNet-50 at 32 px on the embedded demo dataset, ≥ 80 % val top-1 in a few minutes
+ * on a CPU. It sets only fields the form shows.
+ */
+export function applyDemoPreset(f: RunForm): void {
+  applyPreset(f, DEMO_PRESET, 'demo');
+}
+
+/**
+ * "Fast 16 epochs" (src-shared/config/fast-16-preset.ts = resources/configs/fast-16ep.json): FFCV's
+ * ResNet-50 16-epoch recipe on an ImageNet folder; its progressive resizing, test-time flip, BN
+ * without weight decay and schedule details ride along in `base` (listed by presetExtras).
+ */
+export function applyFast16Preset(f: RunForm): void {
+  applyPreset(f, FAST_16_PRESET, 'folder');
+}
+
+function leaves(v: unknown, prefix: string, out: Map<string, unknown>): void {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v)) leaves(x, prefix ? `${prefix}.${k}` : k, out);
+  } else out.set(prefix, v);
+}
+
+/**
+ * The preset's fields the form does not show (field path → value, as the run will get them), e.g.
+ * `data.valTta = "flip"`; empty without a preset or when the form shows all of them.
+ */
+export function presetExtras(f: RunForm): { field: string; value: unknown }[] {
+  if (!f.base) return [];
+  const shown = new Map<string, unknown>();
+  leaves(formToConfig({ ...f, base: null }), '', shown);
+  const all = new Map<string, unknown>();
+  leaves(formToConfig(f), '', all);
+  const out: { field: string; value: unknown }[] = [];
+  for (const [field, value] of all) if (!shown.has(field) && field !== 'name') out.push({ field, value });
+  return out;
 }
 
 /** The name NewRunView.svelte imports (its button: "Demo (tiny model, learns in minutes)"). */
@@ -152,7 +199,7 @@ function schedule(f: RunForm): Record<string, unknown> {
 }
 
 export function formToConfig(f: RunForm): Record<string, unknown> {
-  return {
+  const fields = {
     name: f.name,
     seed: f.seed,
     backend: f.backend,
@@ -191,6 +238,8 @@ export function formToConfig(f: RunForm): Record<string, unknown> {
       },
     },
   };
+  // a preset's fields the form does not show stay as the preset has them (a schedule policy switched in the form replaces the preset's schedule)
+  return f.base ? (deepMerge(f.base, fields) as Record<string, unknown>) : fields;
 }
 
 /** Client-side validation: config field path → first message. */
@@ -221,6 +270,7 @@ export function validateForm(f: RunForm): Record<string, string> {
 export function applySeedPreset(f: RunForm): void {
   Object.assign(f, {
     ...defaultForm(),
+    base: null,
     name: 'seed-resnet50',
     datasetMode: 'folder',
     epochs: 39,
