@@ -26,6 +26,8 @@ export interface Series {
   right?: boolean;
   /** the faint raw copy drawn behind a smoothed series (left out of the legend) */
   raw?: boolean;
+  /** another run's curve drawn faint for context (a child's parent up to the fork; left out of the legend) */
+  context?: boolean;
 }
 
 export const COLORS = {
@@ -52,8 +54,8 @@ export function toDataset(s: Series) {
     tension: 0,
     spanGaps: true,
     yAxisID: s.right ? 'y1' : 'y',
-    /** read by the legend filter: raw copies behind smoothed lines have no legend entry */
-    isRaw: s.raw === true,
+    /** read by the legend filter: raw copies behind smoothed lines and context curves have no legend entry */
+    isRaw: s.raw === true || s.context === true,
   };
 }
 
@@ -67,6 +69,24 @@ export function smoothSeries(series: Series[], weight: number): Series[] {
     { ...s, label: `${s.label} (raw)`, color: fade(s.color, 0.22), dots: false, raw: true },
     { ...s, points: debiasedEma(s.points, weight) },
   ]);
+}
+
+/**
+ * Another run's series as faint context on this run's chart: labelled with that run, faded, without
+ * dots, only the points in [from, until] (a parent up to the fork); series left empty are dropped.
+ */
+export function contextSeries(series: Series[], runId: number, from: number, until: number): Series[] {
+  const eps = 1e-9;
+  return series
+    .map((s) => ({
+      ...s,
+      label: `#${runId} ${s.label}`,
+      color: fade(s.color, 0.35),
+      dots: false,
+      context: true,
+      points: s.points.filter((p) => p.x >= from - eps && p.x <= until + eps),
+    }))
+    .filter((s) => s.points.length > 0);
 }
 
 /** chart.js legend filter that hides the raw copies. */

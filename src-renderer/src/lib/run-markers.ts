@@ -7,6 +7,7 @@
 import type { CheckpointInfo, RunEvent, RunSummary } from '../../../src-shared/api/schemas';
 import { checkpointX, newestCheckpoint } from './checkpoints';
 import { describeEvent } from './event-text';
+import { runStartX } from './series';
 
 export type MarkerKind = 'fork' | 'augment' | 'resume' | 'interrupted';
 
@@ -29,16 +30,6 @@ export interface RunBreakMarker extends ChartMarker {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** Where the run started: 0, or the checkpoint its fork event names (inside an epoch for a mid-epoch one). */
-function startX(run: RunSummary, events: RunEvent[], stepsPerEpoch: number | null): number {
-  const fork = events.find((e) => e.kind === 'fork');
-  const epoch = num(fork?.data.forkEpoch) ?? run.forkEpoch;
-  if (epoch === null) return 0;
-  const kind = fork?.data.checkpointKind === 'mid-epoch' ? 'mid-epoch' : 'epoch';
-  // the child's own steps measure the parent's epoch too (same data, same batch size)
-  return checkpointX({ kind, epoch, stepInEpoch: num(fork?.data.stepInEpoch) }, stepsPerEpoch);
-}
-
 /** Where a resume event continued from, on the epoch axis; null for a resume in place. */
 function resumeX(e: RunEvent, start: number, stepsPerEpoch: number | null): number | null {
   if (e.data.mode === 'in-place') return null;
@@ -59,7 +50,7 @@ function resumeLabel(e: RunEvent): string {
 export function runBreakMarkers(run: RunSummary, events: RunEvent[], stepsPerEpoch: number | null, checkpoints: CheckpointInfo[] = []): RunBreakMarker[] {
   const out: RunBreakMarker[] = [];
   const ordered = [...events].sort((a, b) => a.id - b.id);
-  const start = startX(run, ordered, stepsPerEpoch);
+  const start = runStartX(run, ordered, stepsPerEpoch);
   ordered.forEach((e, i) => {
     const text = describeEvent(e) ?? e.kind;
     if (e.kind === 'resume') {
