@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'CHECKPOINT_WRITE_FAILED', // writing a checkpoint failed (disk full, I/O error); the previous one is kept
   'OWNED', // the run is being trained by another live process
   'BACKEND_UNAVAILABLE', // the requested tfjs backend cannot be loaded
+  'SELFTEST_FAILED', // the backend failed its self-test (doctor --selftest); the run did not train (train.allowFailedSelftest overrides)
   'SCHEDULE_EXHAUSTED', // stepped an LR schedule past its total steps
   'DIVERGED', // the training loss became NaN/Infinity
   'BUSY', // a run is already training in this service

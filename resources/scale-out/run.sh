@@ -7,7 +7,7 @@
 #   ./run.sh --nproc 8 --nnodes 2 --node-rank 0 --master-addr 10.0.0.1   first of two machines
 #   ./run.sh --nproc 8 --nnodes 2 --node-rank 1 --master-addr 10.0.0.1   second machine
 #
-# Other flags go to train_ddp.py: --data-root DIR, --epochs N, --resume FILE, --workers N, --sync-bn.
+# Other flags go to train_ddp.py: --data-root DIR, --epochs N, --resume FILE, --workers N, --sync-bn, --no-live-report.
 # PYTHON (or --python) picks the interpreter that has torch and torchvision (default python3).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

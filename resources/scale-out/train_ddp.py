@@ -7,10 +7,15 @@ same module names and shapes), its weights, BN statistics and SGD momentum buffe
 from the checkpoint's global step, the augmentation in effect at the checkpoint (torchvision
 RandomResizedCrop / flip / ColorJitter), the same global batch, steps per epoch, validation files
 and metrics. Rank 0 appends each epoch's metrics and checkpoint to metrics.jsonl, which
-`workstation import-metrics` turns into the child run's epoch rows and checkpoints.
+`workstation import-metrics` (and every workstation service start) turns into the child run's epoch
+rows and checkpoints. When a workstation service runs on this machine on the data directory the
+folder came from, rank 0 also reports each record to it as it happens (HTTP on 127.0.0.1, the token
+from its service.json, read at every report), so the app shows the run live; without one (or with
+--no-live-report) the file is the only route, and nothing is lost either way.
 
-Self-contained: torch + torchvision (>= 1.13 / 0.14) and numpy, nothing else. The .safetensors
-files are read and written here with a few lines of struct/json (no `safetensors` package).
+Self-contained: torch + torchvision (>= 1.13 / 0.14) and numpy, nothing else (live reports use the
+standard library's urllib). The .safetensors files are read and written here with a few lines of
+struct/json (no `safetensors` package).
 """
 import argparse
 import datetime
@@ -18,10 +23,14 @@ import glob
 import json
 import math
 import os
+import queue
 import socket
 import struct
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 
 import numpy as np
 import torch
@@ -242,19 +251,148 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-class Report:
-    """metrics.jsonl: one JSON record a line, appended and fsynced by rank 0 only."""
+def finite(v):
+    """JSON has no NaN or Infinity (a diverged loss): null instead, which the workstation reads as not a number."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [finite(x) for x in v]
+    return v
 
-    def __init__(self, path, enabled):
+
+# the workstation service's endpoint for these records (src-main/service/transports/http-server.ts)
+REPORT_PATH = "/api/scale-out/report"
+REPORT_TIMEOUT_S = 2.0  # a service that does not answer within this is left alone for REPORT_PAUSE_S
+CHECKPOINT_TIMEOUT_S = 60.0  # the service converts the checkpoint before it answers
+REPORT_PAUSE_S = 60.0
+
+
+class LiveReport:
+    """Sends each record to the workstation service on this machine, from a background thread (training
+    never waits for it). The service is found at every report in <dataDir>/service.json (a service
+    restarted meanwhile has a new port and token); none there, another database, a dead pid, a refused
+    or slow connection: the record is skipped silently, since metrics.jsonl already holds it and the
+    service imports that file at its start (and catches up at the next report it gets)."""
+
+    def __init__(self, plan):
+        self.service_file = os.path.join(plan["dataDir"], "service.json")
+        self.db = os.path.realpath(plan["dbPath"])
+        self.body = {"dir": HERE, "runId": plan["runId"], "owner": {"pid": os.getpid(), "host": socket.gethostname()}}
+        # straight to 127.0.0.1, never through an http_proxy from the environment
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.queue = queue.Queue()
+        self.paused_until = 0.0
+        self.last_progress = 0.0
+        self.announced = None
+        self.warned = False
+        self.thread = threading.Thread(target=self._run, name="workstation-live-report", daemon=True)
+        self.thread.start()
+
+    def send(self, record, droppable=False):
+        if droppable:
+            # progress: at most one a second, and never queued behind another record
+            t = time.monotonic()
+            if t < self.paused_until or t - self.last_progress < 1.0 or not self.queue.empty():
+                return
+            self.last_progress = t
+        self.queue.put(record)
+
+    def close(self, timeout=CHECKPOINT_TIMEOUT_S):
+        """Waits (bounded) until the records sent so far have been delivered or given up on."""
+        self.queue.put(None)
+        self.thread.join(timeout)
+
+    def _run(self):
+        while True:
+            record = self.queue.get()
+            try:
+                if record is None:
+                    return
+                if time.monotonic() >= self.paused_until:
+                    self._post(record)
+            except Exception as e:  # noqa: BLE001 - the file has the record; live is best effort
+                slow = (TimeoutError, socket.timeout)  # the same class from Python 3.10 on
+                if isinstance(e, slow) or isinstance(getattr(e, "reason", None), slow):
+                    self.paused_until = time.monotonic() + REPORT_PAUSE_S
+            finally:
+                self.queue.task_done()
+
+    def _target(self):
+        try:
+            with open(self.service_file, encoding="utf-8") as f:
+                s = json.load(f)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(s, dict) or not isinstance(s.get("dbPath"), str) or os.path.realpath(s["dbPath"]) != self.db:
+            return None
+        pid, port, token = s.get("pid"), s.get("port"), s.get("token")
+        if not (isinstance(pid, int) and isinstance(port, int) and isinstance(token, str) and token):
+            return None
+        try:
+            os.kill(pid, 0)  # a stale file from a service that is gone
+        except PermissionError:
+            pass
+        except OSError:
+            return None
+        host = s.get("host") if isinstance(s.get("host"), str) else "127.0.0.1"
+        if host in ("", "0.0.0.0", "::"):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{port}{REPORT_PATH}", token, pid
+
+    def _post(self, record):
+        target = self._target()
+        if target is None:
+            return
+        url, token, pid = target
+        data = json.dumps({**self.body, "record": record}, allow_nan=False).encode("utf-8")
+        req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        timeout = CHECKPOINT_TIMEOUT_S if record.get("type") == "checkpoint" else REPORT_TIMEOUT_S
+        try:
+            with self.opener.open(req, timeout=timeout) as r:
+                r.read()
+        except urllib.error.HTTPError as e:
+            # it answered, and refused: say so once (a folder from another database, a version mismatch)
+            if not self.warned:
+                self.warned = True
+                detail = e.read().decode("utf-8", "replace").strip()[:300]
+                print(f"[warn] the workstation service (pid {pid}) refused a live report (HTTP {e.code}: {detail}); metrics.jsonl keeps every record", flush=True)
+            return
+        if self.announced != pid:
+            self.announced = pid
+            print(f"reporting live to the workstation service (pid {pid}); metrics.jsonl keeps every record as well", flush=True)
+
+
+class Report:
+    """metrics.jsonl: one JSON record a line, appended and fsynced by rank 0 only; then, when live
+    reporting is on, the same record to the workstation service (LiveReport)."""
+
+    def __init__(self, path, enabled, live=None):
         self.path, self.enabled = path, enabled
+        self.live = live if enabled else None
 
     def __call__(self, record):
         if not self.enabled:
             return
+        record = finite({**record, "at": now()})
         with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({**record, "at": now()}) + "\n")
+            f.write(json.dumps(record) + "\n")
             f.flush()
             os.fsync(f.fileno())
+        if self.live:
+            self.live.send(record)
+
+    def progress(self, record):
+        """a training step, live only (not in metrics.jsonl)"""
+        if self.live:
+            self.live.send(finite({"type": "progress", **record}), droppable=True)
+
+    def close(self):
+        if self.live:
+            self.live.close()
 
 
 def main():
@@ -265,6 +403,7 @@ def main():
     ap.add_argument("--epochs", type=int, help="the epoch to end at (default: scale-out.json targetEpochs)")
     ap.add_argument("--workers", type=int, help="data loader processes per rank (default: data.workers, or cores / ranks - 1)")
     ap.add_argument("--sync-bn", action="store_true", help="BatchNorm statistics over the global batch (SyncBatchNorm) instead of each rank's share")
+    ap.add_argument("--no-live-report", action="store_true", help="do not report to a workstation service on this machine (metrics.jsonl only)")
     args = ap.parse_args()
 
     plan = json.load(open(os.path.join(HERE, "scale-out.json")))
@@ -282,7 +421,7 @@ def main():
         device = torch.device("cuda", local_rank)
     else:
         device = torch.device("cpu")
-    report = Report(os.path.join(HERE, "metrics.jsonl"), rank == 0)
+    report = Report(os.path.join(HERE, "metrics.jsonl"), rank == 0, LiveReport(plan) if rank == 0 and not args.no_live_report else None)
     ckpt_dir = os.path.join(HERE, "checkpoints")
     if rank == 0:
         os.makedirs(ckpt_dir, exist_ok=True)
@@ -359,6 +498,7 @@ def main():
             "device": args.device,
             "torch": torch.__version__,
             "host": socket.gethostname(),
+            "pid": os.getpid(),
             "from": os.path.relpath(resume, HERE),
             "startEpoch": start_epoch,
             "startStep": skip,
@@ -407,6 +547,25 @@ def main():
                     sums += torch.tensor([loss.item() * len(y), hit[:, 0].sum().item(), hit.any(1).sum().item(), len(y), skipped], dtype=torch.float64, device=device)
                 if rank == 0 and (step % log_every == 0 or step == spe):
                     print(f"epoch {epoch}/{target} step {step}/{spe} loss {loss.item():.4f} lr {lr:.6g} momentum {mom:.4g}", flush=True)
+                    elapsed = max(1e-9, time.time() - t0)
+                    rate = (step - begin) / elapsed  # steps/s of this run
+                    report.progress(
+                        {
+                            "runId": plan["runId"],
+                            "epoch": epoch,
+                            "step": step - 1,
+                            "stepsInEpoch": spe,
+                            "globalStep": global_step,
+                            "loss": loss.item(),
+                            "top1": 100.0 * hit[:, 0].sum().item() / len(y),  # rank 0's share of the batch
+                            "lr": lr,
+                            "momentum": mom,
+                            "imagesPerSec": rate * batch,
+                            "etaSeconds": ((spe - step) + (target - epoch) * spe) / rate if rate > 0 else None,
+                            "targetEpochs": target,
+                            "phase": "train",
+                        }
+                    )
             dist.all_reduce(sums)
             train_seconds = time.time() - t0
             s = sums.tolist()
@@ -504,8 +663,10 @@ def main():
     except Exception as e:  # noqa: BLE001 - reported, then re-raised
         status, error = "failed", f"{type(e).__name__}: {e}"
         report({"type": "end", "runId": plan["runId"], "status": status, "error": error, "lastEpoch": last_epoch})
+        report.close()
         raise
     report({"type": "end", "runId": plan["runId"], "status": status, "error": error, "lastEpoch": last_epoch})
+    report.close()
     dist.destroy_process_group()
 
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { packageRoot } from '../common/paths';
 import type { BackendRequest } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
+import { describeTfGpu, tfGpuDevices } from './tf-devices';
 
 export interface BackendInfo {
   name: 'tensorflow-gpu' | 'tensorflow' | 'cpu';
@@ -32,12 +33,17 @@ function firstLine(e: unknown): string {
 
 /**
  * Lists GPUs libtensorflow uses. tfjs-node-gpu loads even without a usable GPU (TensorFlow falls
- * back to CPU kernels), so loading alone proves nothing: ask the initialised backend.
+ * back to CPU kernels), so loading alone proves nothing: ask the initialised backend, then
+ * TensorFlow's own device log for their names ("NVIDIA L4 (GPU:0, 22302 MiB, compute capability 8.9)").
  */
 function visibleGpus(): string[] {
   try {
     const b = tf.findBackend('tensorflow') as { isUsingGpuDevice?: boolean; binding?: { isUsingGpuDevice?: () => boolean } } | null;
-    if (b?.isUsingGpuDevice === true || b?.binding?.isUsingGpuDevice?.() === true) return ['GPU:0 (CUDA)'];
+    if (b?.isUsingGpuDevice === true || b?.binding?.isUsingGpuDevice?.() === true) {
+      // the names libtensorflow gives its devices (ml/tf-devices.ts), else what the binding says
+      const named = tfGpuDevices('@tensorflow/tfjs-node-gpu', path.join(packageRoot(), 'package.json')).map(describeTfGpu);
+      return named.length > 0 ? named : ['GPU:0 (CUDA)'];
+    }
   } catch {
     // a backend that fails to initialise sees no GPU
   }
@@ -64,6 +70,14 @@ export function probeNative(pkg: NativeProbe['package']): NativeProbe {
 /** For tests: forget probe results (the require cache still holds loaded packages). */
 export function resetBackendProbes(): void {
   probes = {};
+}
+
+/**
+ * For tests only (the service's WORKSTATION_TEST_STAND_IN_BACKEND): `pkg` reads as loaded, seeing
+ * `gpus`, so selectBackend picks 'tensorflow' — the native stand-in the caller registered.
+ */
+export function assumeNativeLoaded(pkg: NativeProbe['package'], gpus: string[]): void {
+  probes[pkg] = { package: pkg, loaded: true, error: null, gpus };
 }
 
 async function use(name: 'tensorflow' | 'cpu'): Promise<void> {

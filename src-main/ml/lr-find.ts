@@ -19,11 +19,10 @@ import type { BatchSource } from '../../src-shared/batch-source';
 import type { RunConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
 import { prepareBatch } from './augment/prepare-batch';
-import { selectBackend, type BackendInfo } from './backend';
+import type { BackendInfo } from './backend';
 import { loadCheckpointInto } from './checkpoint';
 import { createMetricAccumulator } from './metrics';
-import { createModel } from './models/index';
-import { createOptimizer } from './optim/sgd';
+import { scratchTraining } from './scratch-training';
 import { trainStep } from './train-step';
 import { LR_FIND_DEFAULTS } from './lr-find-defaults';
 
@@ -108,19 +107,7 @@ export async function lrFind(opts: LrFindOptions): Promise<LrFindRun> {
   const beta = opts.beta ?? LR_FIND_DEFAULTS.beta;
   const divergeFactor = opts.divergeFactor ?? LR_FIND_DEFAULTS.divergeFactor;
   const lrs = lrRange(opts.minLr ?? LR_FIND_DEFAULTS.minLr, opts.maxLr ?? LR_FIND_DEFAULTS.maxLr, steps);
-  if (opts.source.numClasses > cfg.model.numClasses)
-    throw new WorkstationError(
-      'INVALID_CONFIG',
-      `model.numClasses is ${cfg.model.numClasses} but the dataset has ${opts.source.numClasses} classes: model.numClasses must be at least the number of classes`,
-      { field: 'model.numClasses' },
-    );
-  if (opts.source.stepsPerEpoch('train') < 1) throw new WorkstationError('DATASET_ERROR', 'the training split yields no batches');
-  const backend = await selectBackend(cfg.backend);
-  const model = createModel(cfg.model, cfg.seed);
-  const optimizer = createOptimizer(
-    cfg.optimizer,
-    model.vars.filter((v) => v.trainable).map((v) => ({ name: v.name, variable: v.variable, decay: cfg.optimizer.excludeBnAndBias ? v.decay : true })),
-  );
+  const { backend, model, optimizer, dispose } = await scratchTraining(cfg, opts.source);
   const acc = createMetricAccumulator();
   const out: LrFindRun = { lr: [], loss: [], smoothedLoss: [], suggestedLr: null, stopReason: 'completed', backend };
   try {
@@ -168,7 +155,6 @@ export async function lrFind(opts: LrFindOptions): Promise<LrFindRun> {
     return out;
   } finally {
     acc.dispose();
-    optimizer.dispose();
-    model.dispose();
+    dispose();
   }
 }

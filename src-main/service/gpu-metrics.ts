@@ -1,13 +1,14 @@
 // NVIDIA GPU metrics from `nvidia-smi`: the GPUs, their driver and the CUDA version the driver
 // supports (for `system.info` and the run's backend note), and samples of utilisation, memory,
 // power and temperature taken every 5 s while a run trains, kept in a bounded in-memory buffer
-// (`system.gpu`, the System view's chart). Without nvidia-smi on PATH there are no GPUs and no
+// (`system.gpu`, the System view's chart) and handed to the tracking run, which stores them with
+// itself (`runs.gpuSamples`, store/gpu-samples-repo.ts). Without nvidia-smi on PATH there are no GPUs and no
 // samples, and nothing is logged: a CPU machine is not an error. One monitor per process
 // (`gpuMonitor()`): the GPUs are the machine's, whichever service instance asks.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { GpuStatus } from '../../src-shared/api/schemas';
+import type { GpuSample, GpuStatus } from '../../src-shared/api/schemas';
 
 /** The query: one CSV line per GPU, no header, no units (MiB, %, W, °C). */
 export const NVIDIA_SMI_FIELDS = [
@@ -144,13 +145,20 @@ export interface GpuTracking {
   stop(): void;
 }
 
+export interface GpuTrackOptions {
+  /** the samples of each query taken while this handle tracks (one per GPU, same time) */
+  onSamples?(samples: GpuSample[]): void;
+  /** sampling interval when this handle starts the timer (tests); default the monitor's */
+  intervalMs?: number;
+}
+
 export interface GpuMonitor {
   /** the GPUs, driver and CUDA version (cached for a while), or null without a working nvidia-smi */
   info(): Promise<GpuInfo | null>;
   /** what `system.gpu` returns: the newest `limit` samples */
   status(limit?: number): Promise<GpuStatus>;
   /** sample now and every interval until every tracking handle is stopped (one per training run) */
-  track(): GpuTracking;
+  track(opts?: GpuTrackOptions): GpuTracking;
   /** one sample of every GPU now; false when nvidia-smi is absent or failed */
   sample(): Promise<boolean>;
   /** for tests: forget samples and cached info */
@@ -172,6 +180,7 @@ export function createGpuMonitor(opts: GpuMonitorOptions = {}): GpuMonitor {
   let inFlightRecords = false;
   let timer: NodeJS.Timeout | null = null;
   let tracking = 0;
+  const listeners = new Set<(samples: GpuSample[]) => void>();
 
   const run = (bin: string, args: string[]): Promise<string | null> =>
     new Promise((resolve) => {
@@ -195,9 +204,23 @@ export function createGpuMonitor(opts: GpuMonitorOptions = {}): GpuMonitor {
       if (cuda === undefined) cuda = parseCudaVersion((await run(bin, [])) ?? '');
       if (record) {
         const at = now().toISOString();
-        for (const r of rows)
-          samples.push({ at, index: r.index, utilization: r.utilization, memoryUsedMiB: r.memoryUsedMiB, powerW: r.powerW, temperatureC: r.temperatureC });
+        const taken = rows.map((r) => ({
+          at,
+          index: r.index,
+          utilization: r.utilization,
+          memoryUsedMiB: r.memoryUsedMiB,
+          powerW: r.powerW,
+          temperatureC: r.temperatureC,
+        }));
+        samples.push(...taken);
         if (samples.length > maxSamples) samples.splice(0, samples.length - maxSamples);
+        for (const l of listeners) {
+          try {
+            l(taken);
+          } catch {
+            // a listener's failure (a closed store) must not stop the sampler
+          }
+        }
       }
       return { gpus: rows, driver: rows.find((r) => r.driver)?.driver ?? null, cuda: cuda ?? null };
     })().then((info) => {
@@ -223,11 +246,13 @@ export function createGpuMonitor(opts: GpuMonitorOptions = {}): GpuMonitor {
         samples: limit > 0 ? samples.slice(-limit) : [],
       };
     },
-    track() {
+    track(o = {}) {
       tracking++;
+      const listener = o.onSamples;
+      if (listener) listeners.add(listener);
       if (!timer) {
         tick();
-        timer = setInterval(tick, intervalMs);
+        timer = setInterval(tick, o.intervalMs ?? intervalMs);
         timer.unref();
       }
       let stopped = false;
@@ -235,6 +260,7 @@ export function createGpuMonitor(opts: GpuMonitorOptions = {}): GpuMonitor {
         stop() {
           if (stopped) return;
           stopped = true;
+          if (listener) listeners.delete(listener);
           tracking--;
           if (tracking === 0 && timer) {
             clearInterval(timer);

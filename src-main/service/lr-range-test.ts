@@ -2,7 +2,7 @@
 // (`workstation lr-find`) run it: the config's dataset (the demo dataset when none), a batch
 // source, ml/lr-find.ts, and the result in its wire form (non-finite losses as null). It creates
 // no run, writes no checkpoint and no store row; the batch source is closed whatever happens.
-import type { LrFindResult } from '../../src-shared/api/schemas';
+import type { LrFindResult, StepProbeResult } from '../../src-shared/api/schemas';
 import type { RunConfig } from '../../src-shared/config/run-config';
 import type { AppPaths } from '../common/paths';
 import { createBatchSource } from '../data/batch-source';
@@ -47,6 +47,40 @@ export async function runLrRangeTest(o: RangeTestOptions): Promise<LrFindResult>
       stopReason: r.stopReason,
       steps: r.lr.length,
       backend: r.backend.name,
+    };
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * runs.probe: a few timed training steps of the config on its dataset (the demo dataset when
+ * none) and the backend it would get (ml/step-probe.ts), with the epoch's length in batches.
+ */
+export async function runStepProbe(o: {
+  config: Readonly<RunConfig>;
+  paths: Pick<AppPaths, 'demoDatasetDir' | 'cacheDir'>;
+  steps: number;
+  onLog?(level: 'info' | 'warn' | 'error', msg: string): void;
+}): Promise<StepProbeResult> {
+  const root = o.config.data.root ?? (await ensureDemoDataset(o.paths.demoDatasetDir));
+  const source = await createBatchSource({ config: o.config, root, cacheDir: o.paths.cacheDir, onLog: o.onLog });
+  try {
+    const { probeStepTime } = await import('../ml/step-probe');
+    const r = await probeStepTime({ config: o.config, source, steps: o.steps });
+    const trainSteps = source.stepsPerEpoch('train');
+    return {
+      backend: r.backend.name,
+      gpu: r.backend.gpu,
+      warmupSeconds: r.warmupSeconds,
+      secondsPerStep: r.secondsPerStep,
+      dataWaitFraction: r.dataWaitFraction,
+      steps: r.steps,
+      batchSize: r.batchSize,
+      imageSize: r.imageSize,
+      trainStepsPerEpoch: trainSteps,
+      valStepsPerEpoch: source.stepsPerEpoch('val'),
+      trainEpochSeconds: trainSteps * r.secondsPerStep,
     };
   } finally {
     await source.close();

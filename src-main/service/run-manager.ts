@@ -20,6 +20,7 @@ import { ActiveRun } from './active-run';
 import { defaultCheckpointDir } from './checkpoint-dirs';
 import { configAtCheckpoint, effectiveConfig, recordedChanges } from './effective-config';
 import type { Faults } from './fault-injection';
+import { initWeightsForRestart, initWeightsNote } from './init-weights';
 import { createRunQueue, type Launch } from './run-queue';
 import { createRunRecorder, type Emit, type LogFn } from './run-recorder';
 import { trainRun } from './train-run';
@@ -131,7 +132,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     // this process owns the run from now on: a run never reads 'running' without a live owner
     store.runs.claim(l.runId, { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() });
     setStatus(l.runId, 'running', { error: null });
-    a.done = trainRun(a, l, { store, paths, recorder, log, addDatasetRoot: deps.addDatasetRoot, rates, faults: deps.faults })
+    a.done = trainRun(a, l, { store, paths, recorder, log, addDatasetRoot: deps.addDatasetRoot, rates, faults: deps.faults, emit: deps.emit })
       .then((o) => {
         if (active === a) active = null;
         const run = setStatus(a.runId, o.final, o.final === 'failed' ? { error: o.error } : undefined);
@@ -153,6 +154,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
       if (config.train.deterministic && !(deps.deterministic ?? isDeterministicEnv(process.env)))
         throw new WorkstationError('INVALID_CONFIG', DETERMINISTIC_NEEDS_FLAG, { field: 'train.deterministic' });
       const name = opts.name ?? config.name;
+      const initNote = opts.initWeights ? initWeightsNote(opts.initWeights) : null; // path + sha256, for a restart from scratch
       const run = store.runs.create({
         name,
         config: name === config.name ? config : resolveRunConfig([config, { name }]),
@@ -164,7 +166,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
         status: 'queued',
       });
       deps.emit('run.status', { run });
-      if (opts.initWeights) addEvent(run.id, 'note', { message: `initial weights from ${opts.initWeights}`, initWeights: opts.initWeights });
+      if (initNote) addEvent(run.id, 'note', initNote);
       if (active) log('info', `run ${run.id} (${run.name}) queued: run ${active.runId} is training; it starts when that one ends`, run.id);
       else if (deps.slotBusy?.()) log('info', `run ${run.id} (${run.name}) queued: ${deps.slotBusy()}; it starts when that ends`, run.id);
       enqueue({
@@ -291,6 +293,10 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
             if (!pcp || !pcp.exists)
               throw new WorkstationError('NOT_FOUND', `run ${runId} has no checkpoint of its own and its parent checkpoint is gone`, { field: 'runId' });
             Object.assign(l, { resumeFrom: pcp.path, resumeMode: 'fork' });
+          } else {
+            // a run started from --init-weights starts from them again (checked: still there, same sha256)
+            const init = initWeightsForRestart(runId, store.events.list(runId));
+            if (init) l.initWeights = init;
           }
         }
         addEvent(

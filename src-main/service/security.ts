@@ -44,9 +44,13 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out;
 }
 
-/** The token a request carries: `?token=` (first visit, scripts) or the cookie set afterwards. */
+/**
+ * The token a request carries: `?token=` (first visit, scripts), the cookie set afterwards, or an
+ * `Authorization: Bearer` header (train_ddp.py's live reports: no token in a URL that may be logged).
+ */
 export function requestToken(req: IncomingMessage, url: URL): string | null {
-  return url.searchParams.get('token') ?? parseCookies(req.headers.cookie)[TOKEN_COOKIE] ?? null;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+  return url.searchParams.get('token') ?? bearer ?? parseCookies(req.headers.cookie)[TOKEN_COOKIE] ?? null;
 }
 
 export function tokenCookie(token: string): string {

@@ -27,6 +27,7 @@ import { createEvalManager } from './eval-manager';
 import { createRunHandlers } from './handlers/runs';
 import { createStateHandlers } from './handlers/state';
 import { createSystemHandlers } from './handlers/system';
+import { createSelftestHandlers } from './handlers/selftest';
 import type { HandlerContext, Handlers } from './handlers/types';
 import { createRunManager, type LogFn, type RunManager } from './run-manager';
 import type { Faults } from './fault-injection';
@@ -40,6 +41,8 @@ import { createCompareHandlers } from './handlers/compare';
 import { createLrFindHandlers } from './handlers/lr-find';
 import { makeFolder } from '../common/make-folder';
 import { importKnownScaleOuts } from './scale-out/import';
+import { createScaleOutHandlers } from './handlers/scale-out';
+import { SCALE_OUT_ENGINE } from './scale-out/write-folder';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -174,6 +177,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   if (opts.autoResume ?? settings.autoResume) {
     for (const run of interrupted) {
       if (!before.get(run.id)?.wasTraining) continue; // a paused run stays paused-and-interrupted: the user paused it
+      // a PyTorch DDP continuation died on its machine: restarting it is run.sh's job, not this trainer's
+      if (run.backend?.startsWith(SCALE_OUT_ENGINE)) continue;
       const loop = crashLoopCount(store.events.list(run.id));
       if (loop >= AUTO_RESUME_LIMIT) {
         const ev = store.events.add({
@@ -260,9 +265,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...createFileHandlers(ctx),
     ...createDatasetHandlers(ctx),
     ...createSystemHandlers(ctx),
+    ...createSelftestHandlers(ctx, { faults: opts.faults, slotBusy: () => evals.slotBusy() }),
     ...createStateHandlers(ctx),
     ...createCompareHandlers(ctx),
     ...createLrFindHandlers(ctx, { slotBusy: () => evals.slotBusy() }),
+    ...createScaleOutHandlers(ctx),
   };
 
   async function dispatch(command: string, params: unknown): Promise<unknown> {

@@ -14,7 +14,7 @@ import type { Store } from '../store/index';
 import type { ActiveRun } from './active-run';
 import type { Launch } from './run-queue';
 import type { Faults } from './fault-injection';
-import type { LogFn, RunRecorder } from './run-recorder';
+import type { Emit, LogFn, RunRecorder } from './run-recorder';
 import { gpuMonitor, gpuNoteFields } from './gpu-metrics';
 
 /** How often the owner's heartbeat is committed (a blocking step can delay one; liveness on this host is the pid). */
@@ -35,6 +35,8 @@ export interface TrainDeps {
   addDatasetRoot(root: string): void;
   rates: { train(r: number): void; data(r: number): void; backend(b: BackendInfo): void };
   faults?: Faults;
+  /** service events (the self-test gate's selftest.status) */
+  emit?: Emit;
 }
 
 export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promise<TrainOutcome> {
@@ -53,8 +55,27 @@ export async function trainRun(a: ActiveRun, l: Launch, deps: TrainDeps): Promis
     }
   }, HEARTBEAT_MS);
   heartbeat.unref();
-  const gpuSamples = gpuMonitor().track(); // nvidia-smi every 5 s while this run trains (nothing without it)
+  // nvidia-smi every 5 s while this run trains (nothing without it), stored with the run (bounded)
+  const gpuSamples = gpuMonitor().track({
+    intervalMs: deps.faults?.gpuSampleMs,
+    onSamples: (samples) => {
+      try {
+        store.gpuSamples.add(runId, samples);
+      } catch (e) {
+        log('warn', `storing GPU samples: ${(e as Error).message}`, runId);
+      }
+    },
+  });
   try {
+    // a native backend trains only once its self-test passed (run now when none is stored for its version)
+    const { gateRunBackend } = await import('./selftest-gate');
+    await gateRunBackend(a.config, runId, {
+      store,
+      log,
+      emit: deps.emit ?? (() => {}),
+      faults: deps.faults,
+      note: (data) => recorder.addEvent(runId, 'note', data),
+    });
     const root = a.config.data.root ?? (await ensureDemoDataset(paths.demoDatasetDir));
     deps.addDatasetRoot(root);
     a.source = await createBatchSource({

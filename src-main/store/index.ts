@@ -6,16 +6,20 @@ import { createCheckpointsRepo, type CheckpointsRepo } from './checkpoints-repo'
 import { migrate, openDatabase, type Db } from './db';
 import { createEventsRepo, type EventsRepo } from './events-repo';
 import { createEvaluationsRepo, type EvaluationsRepo } from './evaluations-repo';
+import { createGpuSamplesRepo, type GpuSamplesRepo } from './gpu-samples-repo';
 import { createMetricsRepo, type MetricsRepo } from './metrics-repo';
 import { MIGRATIONS } from './migrations/index';
 import type { OwnerAlive } from './run-owner';
 import { createRunsRepo, type RunsRepo } from './runs-repo';
+import { createSelftestsRepo, type SelftestsRepo } from './selftests-repo';
 
 export type { CheckpointAddResult, CheckpointInput, CheckpointsRepo } from './checkpoints-repo';
 export { defaultOwnerAlive, OWNER_HEARTBEAT_STALE_MS, pidAlive, type OwnerAlive, type OwnerProbe } from './run-owner';
 export type { EventsRepo, RunEventInput, RunEventKind } from './events-repo';
 export type { EvaluationInput, EvaluationsRepo } from './evaluations-repo';
 export type { MetricsRepo } from './metrics-repo';
+export { GPU_SAMPLE_TIMES_PER_RUN, type GpuSamplesRepo } from './gpu-samples-repo';
+export type { SelftestInput, SelftestKey, SelftestsRepo } from './selftests-repo';
 export type { RunCreateInput, RunDeleteResult, RunOwnerClaim, RunsRepo } from './runs-repo';
 export { SCHEMA_VERSION } from './migrations/index';
 
@@ -30,6 +34,10 @@ export interface Store {
   readonly events: EventsRepo;
   /** stored evaluations of checkpoints (`workstation eval`, the Evaluation view) */
   readonly evaluations: EvaluationsRepo;
+  /** backend self-test results, one per backend + tfjs + libtensorflow version */
+  readonly selftests: SelftestsRepo;
+  /** nvidia-smi samples taken while each run trained (bounded per run) */
+  readonly gpuSamples: GpuSamplesRepo;
   /** runs fn in one write transaction (all of its repository writes commit together, or none) */
   transaction<T>(fn: () => T): T;
   /** closes the connection (checkpoints the WAL into the main file) */
@@ -44,6 +52,8 @@ export interface StoreOptions {
    * heartbeat younger than OWNER_HEARTBEAT_STALE_MS from another host
    */
   ownerAlive?: OwnerAlive;
+  /** GPU sample times kept per run before older ones are thinned (tests); default GPU_SAMPLE_TIMES_PER_RUN */
+  gpuSampleTimesPerRun?: number;
 }
 
 /**
@@ -72,6 +82,8 @@ export function openStore(dbPath: string, opts: StoreOptions = {}): Store {
     checkpoints: createCheckpointsRepo(db, now, runs),
     events: createEventsRepo(db, now),
     evaluations: createEvaluationsRepo(db, now),
+    selftests: createSelftestsRepo(db, now),
+    gpuSamples: createGpuSamplesRepo(db, { maxTimesPerRun: opts.gpuSampleTimesPerRun }),
     transaction: (fn) => db.transaction(fn).immediate(),
     close() {
       if (!open) return;

@@ -17,9 +17,12 @@ import {
   StepSampleSchema,
   SystemInfoSchema,
 } from './schemas';
-import { LrFindResultSchema, NoticeSchema, NOTES_MAX_LENGTH, TagSchema, TAGS_MAX_PER_RUN } from './schemas';
+import { LrFindResultSchema, NoticeSchema, StepProbeResultSchema, NOTES_MAX_LENGTH, TagSchema, TAGS_MAX_PER_RUN } from './schemas';
 import { EvalJobSchema, EvalProtocolSchema, EvalSplitSchema, EvalTtaSchema, EvaluationSchema, EvaluationSummarySchema } from './schemas';
 import { GpuStatusSchema } from './schemas';
+import { GpuRunSamplesSchema, SelftestRecordSchema } from './schemas';
+import { BACKENDS } from '../config/run-config';
+import { ScaleOutRecordSchema, ScaleOutReportResultSchema } from './schemas';
 
 /** A partial run config (JSON); fully validated by resolveRunConfig in the service. */
 const ConfigInputSchema = z.record(z.string(), z.unknown());
@@ -98,6 +101,15 @@ export const COMMANDS = {
   'system.info': { params: z.strictObject({}), result: SystemInfoSchema },
   /** NVIDIA GPUs (nvidia-smi) and their newest `limit` samples (utilisation, memory, power, temperature every 5 s while a run trains) */
   'system.gpu': { params: z.strictObject({ limit: z.number().int().min(0).max(10_000).default(720) }), result: GpuStatusSchema },
+  /** the GPU samples stored with a run while it trained (bounded per run) and its epochs' data-wait share; kept across restarts */
+  'runs.gpuSamples': { params: z.strictObject({ runId: RunIdSchema }), result: GpuRunSamplesSchema },
+  /** stored backend self-test results, newest first (one per backend + tfjs + libtensorflow version) */
+  'system.selftest': { params: z.strictObject({}), result: z.array(SelftestRecordSchema) },
+  /**
+   * runs the self-test on the backend `backend` selects now and stores it (replacing the stored one of
+   * that backend + versions); selftest.status events follow it. Refused while a run trains or is queued.
+   */
+  'system.runSelftest': { params: z.strictObject({ backend: z.enum(BACKENDS).default('auto') }), result: SelftestRecordSchema },
   /** the data directory's app settings (auto-resume after a crash, EC2 interruption watching) */
   'settings.get': { params: z.strictObject({}), result: SettingsSchema },
   /** changes settings; interruption watching starts/stops at once, auto-resume applies at the next service start */
@@ -122,6 +134,15 @@ export const COMMANDS = {
    * `steps` steps, stopped when the loss diverges) from fresh weights or a checkpoint; creates no
    * run and writes nothing. Refused while a run trains or is queued. lr.find.progress events follow it.
    */
+  /**
+   * a few timed training steps of a config (after one warm-up step) on the backend the run would
+   * get, on its dataset: the new-run form's measured time per epoch. Creates no run, writes
+   * nothing; refused while a run trains or is queued, or an evaluation or range test runs.
+   */
+  'runs.probe': {
+    params: z.strictObject({ config: ConfigInputSchema, steps: z.number().int().min(1).max(20).default(3) }),
+    result: StepProbeResultSchema,
+  },
   'lr.find': {
     params: z.strictObject({
       config: ConfigInputSchema,
@@ -164,6 +185,24 @@ export const COMMANDS = {
     params: z.strictObject({ path: z.string().min(1) }),
     result: z.object({ contentType: z.string(), base64: z.string() }),
   },
+  /**
+   * a PyTorch DDP continuation (train_ddp.py of a `workstation scale-out` folder, rank 0) reports a
+   * record it has just appended to the folder's metrics.jsonl (also POST /api/scale-out/report with
+   * the service.json token as a Bearer header): the service imports the folder as it does at its
+   * start (idempotent: nothing is added twice, by this or a later import) and emits run.epoch,
+   * checkpoint.saved, run.status and run.event for what is new; 'start' makes the run 'running',
+   * owned by rank 0's process; 'progress' only emits run.step (and a step sample)
+   */
+  'scaleOut.report': {
+    params: z.strictObject({
+      dir: z.string().min(1),
+      runId: RunIdSchema,
+      record: ScaleOutRecordSchema,
+      /** the reporting process (rank 0): owns the run while it trains */
+      owner: z.strictObject({ pid: z.number().int().positive(), host: z.string().min(1) }).optional(),
+    }),
+    result: ScaleOutReportResultSchema,
+  },
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -190,6 +229,14 @@ export const EVENTS = {
   }),
   /** an evaluation's progress and end (state completed / cancelled / failed) */
   'eval.progress': EvalJobSchema,
+  /** a backend self-test started ('running': record null) or ended ('done': the stored record); runId: the run whose first start ran it */
+  'selftest.status': z.object({
+    state: z.enum(['running', 'done']),
+    backend: z.string(),
+    runId: RunIdSchema.nullable(),
+    message: z.string(),
+    record: SelftestRecordSchema.nullable(),
+  }),
   'log.line': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), runId: RunIdSchema.nullable(), at: z.string() }),
   /** Electron main → renderer only: the service process died / restarted */
   'service.state': z.object({ state: z.enum(['starting', 'ready', 'restarting', 'failed']), message: z.string().nullable() }),

@@ -217,6 +217,26 @@ export const TagSchema = z
  * A learning-rate range test (Smith; fastai's lr_find): one entry per step taken. Losses that
  * were not finite (the step it diverged at) are null on the wire.
  */
+/** runs.probe: a few timed training steps of a config on the backend it would get (no run) */
+export const StepProbeResultSchema = z.object({
+  /** the backend the steps ran on ('tensorflow-gpu', 'tensorflow', 'cpu') */
+  backend: z.string(),
+  gpu: z.string().nullable(),
+  /** seconds of the first, untimed step (kernel set-up, weight upload, cuDNN load / JIT) */
+  warmupSeconds: z.number(),
+  /** median seconds per timed step, data wait included */
+  secondsPerStep: z.number(),
+  dataWaitFraction: z.number(),
+  steps: z.number().int(),
+  batchSize: z.number().int(),
+  imageSize: z.number().int(),
+  /** batches in a training epoch and a validation pass of the config's dataset */
+  trainStepsPerEpoch: z.number().int(),
+  valStepsPerEpoch: z.number().int(),
+  /** trainStepsPerEpoch × secondsPerStep: the training part of an epoch */
+  trainEpochSeconds: z.number(),
+});
+
 export const LrFindResultSchema = z.object({
   lr: z.array(z.number()),
   loss: z.array(z.number().nullable()),
@@ -248,6 +268,7 @@ export const NoticeSchema = z.object({
 
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 export type LrFindResult = z.infer<typeof LrFindResultSchema>;
+export type StepProbeResult = z.infer<typeof StepProbeResultSchema>;
 export type Notice = z.infer<typeof NoticeSchema>;
 export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 export type CheckpointKind = CheckpointInfo['kind'];
@@ -393,3 +414,101 @@ export const GpuStatusSchema = z.object({
 export type GpuDevice = z.infer<typeof GpuDeviceSchema>;
 export type GpuSample = z.infer<typeof GpuSampleSchema>;
 export type GpuStatus = z.infer<typeof GpuStatusSchema>;
+
+// --- PyTorch DDP continuations (`workstation scale-out`) reporting live (`scaleOut.report`) -------
+/**
+ * One record of a scale-out folder's train_ddp.py (rank 0): what it appends to metrics.jsonl
+ * (start, epoch, checkpoint, checkpoint-removed, end), plus 'progress' (live only, never in the file).
+ * Unknown fields are dropped; `runId` is the plan's run (checked against the command's).
+ */
+const scaleOutRecordBase = { runId: RunIdSchema.optional(), at: z.string().optional() };
+export const ScaleOutRecordSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('start'),
+    ...scaleOutRecordBase,
+    worldSize: z.number().int().positive(),
+    device: z.string(),
+    host: z.string().min(1),
+    /** rank 0's process id on `host`: the run's owner while it trains (a run whose owner is gone reads 'interrupted') */
+    pid: z.number().int().positive().optional(),
+    torch: z.string().optional(),
+    startEpoch: z.number().int().optional(),
+    globalStep: z.number().int().optional(),
+    stepsPerEpoch: z.number().int().optional(),
+    targetEpochs: z.number().int().optional(),
+  }),
+  z.object({ type: z.literal('epoch'), ...scaleOutRecordBase, globalStep: z.number().int().optional(), metrics: EpochMetricsSchema }),
+  z.object({
+    type: z.literal('checkpoint'),
+    ...scaleOutRecordBase,
+    epoch: z.number().int(),
+    globalStep: z.number().int().optional(),
+    path: z.string().min(1),
+    valTop1: z.number().nullable().optional(),
+  }),
+  z.object({ type: z.literal('checkpoint-removed'), ...scaleOutRecordBase, path: z.string().min(1) }),
+  z.object({
+    type: z.literal('end'),
+    ...scaleOutRecordBase,
+    status: z.enum(['completed', 'stopped', 'failed']),
+    error: z.string().nullable().optional(),
+    lastEpoch: z.number().int().nullable().optional(),
+  }),
+  z.object({ type: z.literal('progress'), ...scaleOutRecordBase, ...StepProgressSchema.omit({ runId: true }).shape }),
+]);
+export type ScaleOutRecord = z.infer<typeof ScaleOutRecordSchema>;
+export const ScaleOutReportResultSchema = z.object({
+  runId: RunIdSchema,
+  status: RunStatusSchema,
+  /** epochs whose rows this report wrote (new or changed; earlier records missed live are caught up too) */
+  epochs: z.array(z.number().int()),
+  /** checkpoints converted into workstation checkpoints by this report */
+  checkpoints: z.number().int(),
+});
+
+/** the GPU samples stored with a run (`runs.gpuSamples`), and its epochs' data-wait share beside them */
+export const GpuRunSamplesSchema = z.object({
+  runId: RunIdSchema,
+  /** oldest first; a long run's older samples are thinned (bounded per run) */
+  samples: z.array(GpuSampleSchema),
+  /** per epoch: the share of training time spent waiting for the next batch (0..1; null when not recorded) */
+  dataWait: z.array(z.object({ epoch: z.number().int(), fraction: z.number().nullable() })),
+});
+export type GpuRunSamples = z.infer<typeof GpuRunSamplesSchema>;
+
+// --- backend self-test (`doctor --selftest`; the service runs it before a native backend's first run) ---
+export const SelftestCheckSchema = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  /** null when the check threw (no comparison) */
+  maxRelError: z.number().nullable(),
+  tolerance: z.number(),
+  /** why the check did not run */
+  skipped: z.string().optional(),
+  /** what a kernel threw */
+  error: z.string().optional(),
+});
+export const SelftestChecksSchema = z.array(SelftestCheckSchema);
+export const SELFTEST_TRIGGERS = ['first-run', 'manual', 'doctor'] as const;
+export const SelftestRecordSchema = z.object({
+  id: z.number().int(),
+  /** tfjs backend as the trainer names it: tensorflow-gpu, tensorflow, cpu */
+  backend: z.string(),
+  tfjsVersion: z.string(),
+  /** libtensorflow's TF_Version ('stand-in' for the test stand-in; null for pure-JS cpu) */
+  libtensorflowVersion: z.string().nullable(),
+  nativePackage: z.string().nullable(),
+  nativeVersion: z.string().nullable(),
+  ok: z.boolean(),
+  precision: z.enum(['float32', 'tf32']),
+  checks: SelftestChecksSchema,
+  seconds: z.number(),
+  /** what ran it: a run's first start on the backend, the System view / API, `workstation doctor --selftest` */
+  trigger: z.enum(SELFTEST_TRIGGERS),
+  /** the run whose start ran it (first-run) */
+  runId: RunIdSchema.nullable(),
+  createdAt: z.string(),
+});
+export type SelftestCheckRecord = z.infer<typeof SelftestCheckSchema>;
+export type SelftestRecord = z.infer<typeof SelftestRecordSchema>;
+export type SelftestTrigger = (typeof SELFTEST_TRIGGERS)[number];

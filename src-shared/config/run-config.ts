@@ -72,6 +72,11 @@ export const TrainSchema = z.strictObject({
    * backend has them; false = tfjs built-in ops only (the reference path, for comparison or as a fallback)
    */
   fusedKernels: z.boolean().default(true),
+  /**
+   * train on a native backend (tensorflow, tensorflow-gpu) even though its stored self-test failed
+   * (the service runs the self-test once per backend + libtensorflow version before the first run)
+   */
+  allowFailedSelftest: z.boolean().default(false),
 });
 
 export const OptimizerSchema = z.strictObject({

@@ -7,6 +7,9 @@
 // that need torch are skipped where /usr/bin/python3 has none, except in CI (which installs it).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../../src-shared/config/run-config';
@@ -115,6 +118,68 @@ describe('workstation scale-out', () => {
     expect(badDb.stderr).toContain(`pass --db ${path.join(dir, 'ws.db')}`);
   });
 
+  it('a run from --init-weights killed before its first checkpoint restarts from those weights (not the random init); a gone or changed file is refused by name', async () => {
+    const init = path.join(dir, 'init.safetensors');
+    const ex = await cli(['export', '--checkpoint', setup.checkpoint, '--format', 'torchvision', '--out', init, ...db()]);
+    expect(ex.code, ex.stderr).toBe(0);
+    const cfg = path.join(dir, 'init.json');
+    fs.writeFileSync(cfg, JSON.stringify(tinyConfig({ name: 'from-init', epochs: 1, steps: 24 })));
+    const ref = await cli(['train', '--config', cfg, '--init-weights', init, '--json', ...db()]);
+    expect(ref.code, ref.stderr).toBe(0);
+    const reference = JSON.parse(ref.stdout) as { weightsSha256: string };
+
+    // the same run from a copy of the file, killed mid-epoch 1 (no checkpoint yet)
+    const copy = path.join(dir, 'init-copy.safetensors');
+    fs.copyFileSync(init, copy);
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin/workstation.cjs'), 'train', '--config', cfg, '--init-weights', copy, ...db()], {
+      cwd: dir,
+      env: { ...process.env, WORKSTATION_HOME: path.join(dir, 'home') },
+    });
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      p.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/epoch 1\/1 train step 2\//.test(err)) resolve();
+      });
+      p.on('exit', (code) => reject(new Error(`train exited (${code}) before it was killed: ${err}`)));
+    });
+    p.kill('SIGKILL');
+    await new Promise((r) => p.once('close', r));
+    const store = openStore(path.join(dir, 'ws.db'));
+    let runId: number;
+    try {
+      const run = store.runs
+        .list()
+        .filter((r) => r.name === 'from-init')
+        .at(-1)!;
+      runId = run.id;
+      expect(run.status).toBe('interrupted');
+      expect(store.checkpoints.list(runId)).toEqual([]);
+      expect(store.events.list(runId).find((e) => e.data.initWeights === copy)?.data.initWeightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      store.close();
+    }
+
+    fs.renameSync(copy, `${copy}.away`);
+    const gone = await cli(['resume', '--run', String(runId), ...db()]);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain(`restarts from its initial weights ${copy}, which are gone`);
+    const bytes = fs.readFileSync(`${copy}.away`);
+    const changed = Buffer.from(bytes);
+    changed[changed.length - 1] ^= 1; // one weight's last byte: still loads, but not the same weights
+    fs.writeFileSync(copy, changed);
+    const differ = await cli(['resume', '--run', String(runId), ...db()]);
+    expect(differ.code).toBe(2);
+    expect(differ.stderr).toMatch(new RegExp(`initial weights ${copy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, but that file changed since the run started`));
+
+    fs.writeFileSync(copy, bytes);
+    const resumed = await cli(['resume', '--run', String(runId), '--json', ...db()]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const r = JSON.parse(resumed.stdout) as { status: string; resumedFrom: unknown; weightsSha256: string };
+    expect(r).toMatchObject({ status: 'completed', resumedFrom: null });
+    expect(r.weightsSha256).toBe(reference.weightsSha256); // the same training from the same weights
+  });
+
   describe.runIf(RUN_TORCH_TESTS)('with PyTorch (Debian python3-torch, gloo on the CPU)', () => {
     it("train_ddp.py's schedules give the workstation's lr and momentum at every step", () => {
       requireTorch();
@@ -152,7 +217,10 @@ describe('workstation scale-out', () => {
 spec = importlib.util.spec_from_file_location('t', sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
 ps = json.loads(sys.argv[2])
 print(json.dumps([[m.schedule_at(p, ${total}, ${spe}, ${lr}, ${mom}, s) for s in range(${total})] for p in ps]))`;
-      const r = spawnSync(PYTHON, ['-c', script, path.join(ROOT, 'resources/scale-out/train_ddp.py'), JSON.stringify(policies)], { encoding: 'utf8' });
+      const r = spawnSync(PYTHON, ['-c', script, path.join(ROOT, 'resources/scale-out/train_ddp.py'), JSON.stringify(policies)], {
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, // no __pycache__ in resources/
+      });
       expect(r.status, r.stderr).toBe(0);
       const theirs = JSON.parse(r.stdout) as [number, number][][];
       policies.forEach((p, i) => {
@@ -163,6 +231,84 @@ print(json.dumps([[m.schedule_at(p, ${total}, ${spe}, ${lr}, ${mom}, s) for s in
           expect(theirs[i][s][1], `${p.policy} momentum at ${s}`).toBeCloseTo(a.momentum, 14);
         }
       });
+    });
+
+    it("train_ddp.py's live reporter: finds the service in service.json at every report (new port and token), Bearer token, no proxy; skips a dead pid or another database; gives up on a silent service after 2 s", async () => {
+      requireTorch();
+      const got: {
+        server: string;
+        url: string | undefined;
+        auth: string | undefined;
+        body: { dir: string; runId: number; owner: { pid: number; host: string }; record: { type: string; n: number } };
+      }[] = [];
+      const answering = (server: string) =>
+        http.createServer((req, res) => {
+          let body = '';
+          req.on('data', (d: Buffer) => (body += d.toString()));
+          req.on('end', () => {
+            got.push({ server, url: req.url, auth: req.headers.authorization, body: JSON.parse(body) as (typeof got)[number]['body'] });
+            res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":{}}');
+          });
+        });
+      const silent = http.createServer(() => {}); // accepts, never answers
+      const servers = [answering('a'), answering('b'), silent];
+      await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))));
+      const [a, b, h] = servers.map((srv) => (srv.address() as AddressInfo).port);
+      const dead = spawnSync(process.execPath, ['-e', 'process.pid'], { encoding: 'utf8' }).pid!; // a pid that is gone
+      const dataDir = tempDir('live-report-');
+      const dbFile = path.join(dataDir, 'ws.db');
+      const script = `import importlib.util, json, os, sys, time
+spec = importlib.util.spec_from_file_location('t', sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+data_dir, db, steps = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+live = m.LiveReport({"dataDir": data_dir, "dbPath": db, "runId": 7})
+took = []
+for i, st in enumerate(steps):
+    with open(os.path.join(data_dir, "service.json"), "w") as f:
+        json.dump({"pid": st["pid"], "port": st["port"], "host": "127.0.0.1", "token": st["token"], "dbPath": st.get("db", db), "startedAt": "2025-01-01T00:00:00Z"}, f)
+    t = time.monotonic(); live.send({"type": "epoch", "n": i}); live.queue.join(); took.append(time.monotonic() - t)
+live.close()
+print(json.dumps(took))`;
+      const steps = [
+        { port: a, token: 'token-a', pid: process.pid },
+        { port: b, token: 'token-b', pid: process.pid }, // a service restarted meanwhile: new port and token
+        { port: a, token: 'token-a', pid: dead }, // a stale file
+        { port: a, token: 'token-a', pid: process.pid, db: path.join(dataDir, 'other.db') }, // another database's service
+        { port: h, token: 'token-h', pid: process.pid }, // a service that does not answer
+        { port: a, token: 'token-a', pid: process.pid }, // …is left alone for a while after
+      ];
+      try {
+        const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          const p = spawn(PYTHON, ['-c', script, path.join(ROOT, 'resources/scale-out/train_ddp.py'), dataDir, dbFile, JSON.stringify(steps)], {
+            env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', http_proxy: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' },
+          });
+          let stdout = '';
+          let stderr = '';
+          p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+          p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          p.on('close', (code) => resolve({ code, stdout, stderr }));
+        });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`reporting live to the workstation service (pid ${process.pid})`);
+        const took = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as number[];
+        expect(got.map((g) => [g.server, g.url, g.auth, g.body.record.n])).toEqual([
+          ['a', '/api/scale-out/report', 'Bearer token-a', 0],
+          ['b', '/api/scale-out/report', 'Bearer token-b', 1],
+        ]);
+        expect(got[0].body).toMatchObject({
+          dir: path.join(ROOT, 'resources/scale-out'),
+          runId: 7,
+          owner: { host: os.hostname() },
+          record: { type: 'epoch', n: 0 },
+        });
+        expect(took[4]).toBeGreaterThan(1.5);
+        expect(took[4]).toBeLessThan(5);
+        expect(took[5]).toBeLessThan(0.5);
+      } finally {
+        for (const srv of servers) {
+          srv.closeAllConnections();
+          srv.close();
+        }
+      }
     });
 
     it('run.sh --nproc 2 --device cpu continues the run an epoch; import-metrics brings back its row, checkpoint and status; the lineage covers both engines', async () => {

@@ -261,6 +261,13 @@ describe('workstation in a browser (serve + Chromium)', () => {
     // nothing trains now: no stale rates, a sentence saying when they appear
     expect(await page.getByTestId('throughput-idle').textContent()).toContain('Shown while a run trains');
     expect(await page.getByTestId('data-images-per-sec').count()).toBe(0);
+    // the runs trained on cpu: no native backend was checked, and no GPU samples were taken
+    await page.getByTestId('system-selftest').waitFor();
+    expect(await page.getByTestId('selftest-none').textContent()).toBe('No self-test stored yet.');
+    await page.getByTestId('run-gpu-none').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('run-gpu-none').textContent()).toMatch(
+      /^\s*No GPU samples stored for run #\d+: nvidia-smi was not on the service's PATH while it trained\.\s*$/,
+    );
     await page.screenshot({ path: path.join(SCREENSHOTS, 'system.png') });
 
     // --- the child's events read as sentences: the fork's diff and the backend note ---------
@@ -363,6 +370,24 @@ describe('workstation in a browser (serve + Chromium)', () => {
     await estimate.waitFor();
     expect(await estimate.textContent()).toMatch(/^\s*About \d+(m \d+)?s? ?\d*s? per epoch on the pure-JS CPU backend/);
     expect(await estimate.getAttribute('class')).not.toContain('warn');
+    // measured on this machine: real steps of this config, no run created
+    await page.getByTestId('btn-step-probe').click();
+    const probe = page.getByTestId('step-probe-result');
+    await probe.waitFor({ timeout: 120_000 });
+    expect(await probe.getAttribute('data-backend')).toBe('cpu');
+    expect(Number(await probe.getAttribute('data-seconds-per-step'))).toBeGreaterThan(0);
+    expect((await probe.textContent())?.replace(/\s+/g, ' ')).toMatch(
+      /Measured on cpu: [\d.]+ s per step of 32 at 32 px \(\d+ % waiting for data\) → about .+ for the 94 training steps of an epoch, plus validation \(19 batches\)\. First step [\d.]+ s\./,
+    );
+    // a change in the form hides the figure measured for the old config
+    await page.getByTestId('input-width').fill('0.125');
+    expect(await probe.count()).toBe(0);
+    // the seed's full ResNet-50 at 224 px, batch 128, on the pure-JS backend: not offered (a step takes hours)
+    await page.getByTestId('input-width').fill('1');
+    await page.getByTestId('input-train-size').fill('224');
+    await page.getByTestId('input-batch-size').fill('128');
+    await page.getByTestId('step-probe-too-slow').waitFor();
+    expect(await page.getByTestId('btn-step-probe').isDisabled()).toBe(true);
     await page.getByTestId('btn-start-run').waitFor();
     expect(await page.getByTestId('btn-start-run').isDisabled()).toBe(false);
     await page.getByTestId('btn-discard-draft').click();
@@ -552,8 +577,8 @@ describe('workstation in a browser (serve + Chromium)', () => {
           .locator('[data-kind=resume] [data-testid=event-text]')
           .filter({ hasText: /^Resumed automatically after a crash from the mid-epoch checkpoint at epoch 1 step \d+$/ })
           .waitFor({ timeout: 30_000 });
-        // both on the charts, and in the lineage panel's list
-        await tab.waitForFunction(() => Number(document.querySelector('[data-testid=chart-loss]')?.getAttribute('data-markers')) >= 2, null, {
+        // both on the charts (beside the fork's marker), and in the lineage panel's list
+        await tab.waitForFunction(() => Number(document.querySelector('[data-testid=chart-loss]')?.getAttribute('data-markers')) >= 3, null, {
           timeout: 30_000,
         });
         const autoMarker = tab.locator('[data-testid=lineage-marker][data-kind=resume]').filter({ hasText: 'auto-resumed' });

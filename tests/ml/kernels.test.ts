@@ -79,7 +79,9 @@ describe("the 'tensorflow' backend (the stand-in here, tfjs-node where installed
     expect(() => tf.maxPool(x, 3, 2, 1)).toThrow(standIn ? /supports only 'valid' and 'same' padding while padding was NUMBER/ : /padding/i);
     // tfjs's own gradient of an explicitly padded conv: tfjs-node's Conv2DBackpropInput throws
     expect(tf.conv2d(x, w, 1, explicit).shape).toEqual([1, 8, 8, 2]);
-    expect(() => tf.grads((a: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, w, 1, explicit)))([x])).toThrow(standIn ? /padding was EXPLICIT/ : /padding|EXPLICIT/i);
+    expect(() => tf.grads((a: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, w, 1, explicit)))([x])).toThrow(
+      standIn ? /padding was EXPLICIT/ : /padding|EXPLICIT/i,
+    );
     // what the model runs instead, fused and composite
     for (const fusedKernels of [true, false]) {
       const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(maxPoolPadded(conv2dPadded(a as tf.Tensor4D, b as tf.Tensor4D, 2, 1, fusedKernels), 3, 2, 1)))([

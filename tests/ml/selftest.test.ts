@@ -44,20 +44,16 @@ describe('self-test', () => {
     for (const k of ['WsConv2D', 'WsFusedBatchNorm', 'WsSgdUpdate', 'WsColorJitter', 'training steps']) expect(names).toContain(k);
   }, 120_000);
 
-  it(
-    `${native ? "tfjs-node's" : "stand-in"} 'tensorflow': the native kernels pass (colour jitter has no kernel there: skipped)`,
-    async () => {
-      installNativeStandIn();
-      await tf.setBackend('tensorflow');
-      const r = await runSelfTest({ steps: 2 });
-      expect(tf.getBackend()).toBe('tensorflow');
-      expect(r.ok).toBe(true);
-      expect(r.backend).toBe('tensorflow');
-      expect(r.checks.filter((c) => c.skipped).map((c) => c.name)).toEqual([expect.stringContaining('WsColorJitter')]);
-      await tf.setBackend('cpu');
-    },
-    180_000,
-  );
+  it(`${native ? "tfjs-node's" : 'stand-in'} 'tensorflow': the native kernels pass (colour jitter has no kernel there: skipped)`, async () => {
+    installNativeStandIn();
+    await tf.setBackend('tensorflow');
+    const r = await runSelfTest({ steps: 2 });
+    expect(tf.getBackend()).toBe('tensorflow');
+    expect(r.ok).toBe(true);
+    expect(r.backend).toBe('tensorflow');
+    expect(r.checks.filter((c) => c.skipped).map((c) => c.name)).toEqual([expect.stringContaining('WsColorJitter')]);
+    await tf.setBackend('cpu');
+  }, 180_000);
 
   it('a wrong batch-norm kernel fails the self-test, naming the check', async () => {
     await tf.setBackend('cpu');

@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_PRESET } from '../../src-shared/config/demo-preset';
 import { resolveRunConfig } from '../../src-shared/config/run-config';
 import { FAST_16_PRESET } from '../../src-shared/config/fast-16-preset';
-import { applyDemoPreset, applyFast16Preset, applySeedPreset, defaultForm, formToConfig, presetExtras, validateForm } from '../../src-renderer/src/lib/run-form';
+import {
+  applyDemoPreset,
+  applyFast16Preset,
+  applySeedPreset,
+  defaultForm,
+  formToConfig,
+  presetExtras,
+  validateForm,
+} from '../../src-renderer/src/lib/run-form';
 
 const DEMO_JSON = path.join(__dirname, '../../resources/configs/demo.json');
 

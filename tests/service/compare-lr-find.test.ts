@@ -1,7 +1,8 @@
 // The service commands behind the Runs view's comparison and labels and the new-run form's range
 // test: runs.setNotes / runs.setTags (validated at the boundary, announced to every client),
 // export.compareCsv (the chosen runs' epochs with the differing hyperparameters), and lr.find on
-// the demo dataset (progress events, no run created, refused while a run trains).
+// the demo dataset (progress events, no run created, refused while a run trains), and runs.probe
+// (the new-run form's measured step time: real steps of the config, no run, refused while training).
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, type EpochMetrics } from '../../src-shared/metrics';
@@ -131,4 +132,38 @@ describe('lr.find', () => {
     svc.runs.stop(run.id);
     await svc.runs.whenFinished(run.id);
   });
+});
+
+describe('runs.probe', () => {
+  it("times real steps of the form's config on the backend it gets, with the epoch's length; creates no run; refused while a run trains", async () => {
+    const svc = await open();
+    // with steps a cap of 2 and maxStepsPerEpoch 5: 1 warm-up + 3 timed steps need a second epoch of batches
+    const r = await svc.call('runs.probe', { config: tinyConfig({ steps: 2 }), steps: 3 });
+    expect(r).toMatchObject({ backend: 'cpu', gpu: null, steps: 3, batchSize: 8, imageSize: 32, trainStepsPerEpoch: 2, valStepsPerEpoch: 1 });
+    expect(r.secondsPerStep).toBeGreaterThan(0);
+    expect(r.warmupSeconds).toBeGreaterThan(0);
+    expect(r.dataWaitFraction).toBeGreaterThanOrEqual(0);
+    expect(r.dataWaitFraction).toBeLessThanOrEqual(1);
+    expect(r.trainEpochSeconds).toBeCloseTo(2 * r.secondsPerStep, 12);
+    expect(await svc.call('runs.list', {})).toEqual([]);
+    // a bigger batch is a bigger step: the figure follows the config, it is not a constant
+    const big = await svc.call('runs.probe', { config: { ...tinyConfig({ steps: 2 }), train: { epochs: 1, batchSize: 64, logEverySteps: 1 } }, steps: 1 });
+    expect(big.batchSize).toBe(64);
+    expect(big.trainStepsPerEpoch).toBe(2);
+    await expect(svc.call('runs.probe', { config: { train: { batchSize: 0 } } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'config.train.batchSize',
+    });
+    await expect(svc.call('runs.probe', { config: tinyConfig(), steps: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+
+    const stepped = waitEvent(svc, 'run.step', (p) => p.phase === 'train');
+    const run = svc.runs.start({ config: tinyConfig({ name: 'busy', epochs: 20, steps: 4 }) });
+    await stepped;
+    await expect(svc.call('runs.probe', { config: tinyConfig() })).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+      message: expect.stringMatching(/is training/),
+    });
+    svc.runs.stop(run.id);
+    await svc.runs.whenFinished(run.id);
+  }, 120_000);
 });

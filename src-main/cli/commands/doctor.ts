@@ -2,7 +2,9 @@
 // the trainer — which tfjs backend would be used and why, native packages found or not (and why
 // not), how to get a faster backend, the GPU, Node, sharp/libvips, better-sqlite3 and the data
 // directory. The way to check that the GPU backend is really in use; `--selftest` also checks that
-// it computes what the reference computes (src-main/ml/selftest.ts).
+// it computes what the reference computes (src-main/ml/selftest.ts) and, for a native backend,
+// records the result in the data dir's database, where the service's self-test gate reads it
+// (service/selftest-gate.ts: a native backend's first run then needs no self-test of its own).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -12,9 +14,36 @@ import { bool, str } from '../../common/args';
 import type { CommandSpec } from '../command';
 import { BACKENDS, type BackendRequest } from '../../../src-shared/config/run-config';
 import { WorkstationError, isWorkstationError } from '../../../src-shared/errors';
-import { probeNative, selectBackend } from '../../ml/backend';
-import { defaultDataDir, packageRoot } from '../../common/paths';
+import { probeNative, selectBackend, type BackendInfo } from '../../ml/backend';
+import { appPaths, defaultDataDir, packageRoot } from '../../common/paths';
 import { runSelfTest, type SelfTestResult } from '../../ml/selftest';
+import { openStore } from '../../store/index';
+import { parseFaults } from '../../service/fault-injection';
+import { applyBackendFaults } from '../../service/test-backends';
+import { selftestIdentity } from '../../service/selftest-gate';
+
+/** Stores a native backend's self-test where the service's gate looks; the database, or why not. */
+function recordSelftest(dbPath: string, backend: BackendInfo, r: SelfTestResult, seconds: number) {
+  try {
+    const store = openStore(dbPath);
+    try {
+      const id = selftestIdentity(backend);
+      store.selftests.put({
+        ...id,
+        ok: r.ok,
+        precision: r.precision,
+        checks: r.checks.map((c) => ({ ...c, maxRelError: Number.isFinite(c.maxRelError) ? c.maxRelError : null })),
+        seconds,
+        trigger: 'doctor',
+      });
+    } finally {
+      store.close();
+    }
+    return { recordedIn: dbPath, recordError: null };
+  } catch (e) {
+    return { recordedIn: null, recordError: (e as Error).message.split('\n')[0] };
+  }
+}
 
 function nvidiaSmi(): string[] | null {
   const r = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000 });
@@ -65,8 +94,9 @@ const command: CommandSpec = {
     if (!(BACKENDS as readonly string[]).includes(req))
       throw new WorkstationError('INVALID_ARGUMENT', `--backend must be one of ${BACKENDS.join('|')}, got "${req}"`, { field: 'backend' });
     const r = createRequire(path.join(packageRoot(), 'package.json'));
-    let backend: { name: string; reason: string; gpu: string | null } | null = null;
+    let backend: BackendInfo | null = null;
     let backendError: string | null = null;
+    applyBackendFaults(parseFaults(io.env)); // tests only: the native stand-in (WORKSTATION_TEST_STAND_IN_BACKEND)
     try {
       backend = await selectBackend(req);
     } catch (e) {
@@ -92,10 +122,14 @@ const command: CommandSpec = {
       sqlite = { version: version(r, 'better-sqlite3'), loads: false, sqlite: null, error: (e as Error).message.split('\n')[0] };
     }
     let selftest: SelfTestResult | null = null;
-    if (bool(args, 'selftest') && backend) {
-      selftest = await runSelfTest({ precision: backend.name === 'tensorflow-gpu' ? 'tf32' : 'float32', onProgress: (m) => io.stderr(`selftest: ${m}\n`) });
-    }
     const dataDir = defaultDataDir(io.env);
+    let recorded: { recordedIn: string | null; recordError: string | null } | null = null;
+    if (bool(args, 'selftest') && backend) {
+      const started = performance.now();
+      selftest = await runSelfTest({ precision: backend.name === 'tensorflow-gpu' ? 'tf32' : 'float32', onProgress: (m) => io.stderr(`selftest: ${m}\n`) });
+      // the pure-JS cpu backend is the reference: the gate never asks for it
+      if (backend.name !== 'cpu') recorded = recordSelftest(appPaths(dataDir).dbPath, backend, selftest, Math.round((performance.now() - started) / 100) / 10);
+    }
     const hints = backendHints(backend?.name ?? null, natives);
     const result = {
       ok: backendError === null && sqlite.loads && sharpInfo.error === null && (selftest === null || selftest.ok),
@@ -112,7 +146,7 @@ const command: CommandSpec = {
       betterSqlite3: sqlite,
       dataDir,
       hints,
-      ...(selftest ? { selftest } : {}),
+      ...(selftest ? { selftest: { ...selftest, ...(recorded ?? {}) } } : {}),
     };
     if (bool(args, 'json')) {
       io.stdout(JSON.stringify(result, null, 2) + '\n');
@@ -142,6 +176,9 @@ const command: CommandSpec = {
             : `max rel. error ${c.maxRelError.toExponential(2)} (tolerance ${c.tolerance})`;
         lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} — ${what}`);
       }
+      if (recorded?.recordedIn)
+        lines.push(`  recorded in ${recorded.recordedIn}: the app's runs on ${selftest.backend} use this result instead of testing again`);
+      if (recorded?.recordError) lines.push(`  not recorded: ${recorded.recordError}`);
     }
     io.stdout(lines.join('\n') + '\n');
     return result.ok ? 0 : 1;

@@ -1,8 +1,9 @@
 // `workstation scale-out --checkpoint C --out DIR [--epochs N] [--name] [--db] [--data-dir] [--json]`:
 // writes a self-contained folder that continues the run with PyTorch DDP under torchrun
 // (train_ddp.py, run.sh, config.json, scale-out.json, val-files.json, checkpoint.safetensors,
-// README.md) and creates the continuation as a child run in the store, which
-// `workstation import-metrics DIR` fills in from the folder's metrics.jsonl. docs/SCALE-OUT.md.
+// README.md) and creates the continuation as a child run in the store, which train_ddp.py fills in
+// live through a workstation service on this machine, and `workstation import-metrics DIR` (or the
+// next service start) from the folder's metrics.jsonl. docs/SCALE-OUT.md.
 import path from 'node:path';
 import { bool, num, str } from '../../common/args';
 import { appPaths } from '../../common/paths';
@@ -50,6 +51,7 @@ const command: CommandSpec = {
             `run ${r.run.id} (${r.run.name}): child of run ${r.run.parentRunId ?? '-'}, continues ${s.kind === 'epoch' ? `after epoch ${s.epoch}` : `epoch ${s.epoch} at step ${s.stepInEpoch}`} to epoch ${r.plan.targetEpochs} in PyTorch DDP`,
             `wrote ${r.outDir}: ${r.files.join(', ')}`,
             `next: ${path.join(r.outDir, 'run.sh')} --nproc <GPUs>   then   workstation import-metrics ${r.outDir}`,
+            `(run here, it reports each epoch live to the app or \`workstation serve\` on ${r.plan.dataDir} when one is running)`,
           ].join('\n') + '\n',
         );
       }

@@ -144,6 +144,10 @@ const command: CommandSpec = {
     name: { type: 'string', description: 'run name (default: the config name)' },
     json: { type: 'boolean', description: 'print one JSON document at the end: {runId, status, epochs, lastCheckpoint, weightsSha256, backend}' },
     'in-process': { type: 'boolean', description: 'train in this process even when a service (the app, serve) runs on the data directory' },
+    'allow-failed-selftest': {
+      type: 'boolean',
+      description: 'train on a native backend even though its stored self-test failed (train.allowFailedSelftest, recorded with the run)',
+    },
     deterministic: {
       type: 'boolean',
       description:
@@ -159,6 +163,7 @@ const command: CommandSpec = {
     const overrides: Record<string, unknown> = {};
     const epochs = num(args, 'epochs');
     if (epochs !== undefined) overrides.train = { epochs };
+    if (bool(args, 'allow-failed-selftest')) overrides.train = { ...(overrides.train as object | undefined), allowFailedSelftest: true };
     const backendFlag = str(args, 'backend');
     if (backendFlag !== undefined) {
       if (!(BACKENDS as readonly string[]).includes(backendFlag))

@@ -8,7 +8,9 @@
 //   {"type":"end", runId, status: "completed" | "stopped" | "failed", error, lastEpoch}
 // Importing is idempotent: epoch rows are upserts, a checkpoint is converted once (its workstation
 // copy's path is its identity), events are added only when something new came in. A torn last
-// line (the script still writing, or killed mid-write) is left for the next import.
+// line (the script still writing, or killed mid-write) is left for the next import. The same
+// import runs at every service start, on `import-metrics`, and for every record the script reports
+// live to a running service (report.ts), so whichever comes first writes a row and the others find it.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +44,7 @@ export interface ScaleOutImport {
 }
 
 type MetricsRecord =
-  | { type: 'start'; worldSize?: number; device?: string; host?: string; torch?: string }
+  | { type: 'start'; worldSize?: number; device?: string; host?: string; torch?: string; targetEpochs?: number }
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'checkpoint'; epoch: number; path: string; valTop1?: number | null }
   | { type: 'checkpoint-removed'; path: string }
@@ -67,7 +69,7 @@ export function readPlan(dir: string): ScaleOutPlan {
 }
 
 /** The child run the folder reports into; refuses a store that does not hold it (another database). */
-function runFor(store: Store, dir: string, plan: ScaleOutPlan): RunSummary {
+export function runFor(store: Store, dir: string, plan: ScaleOutPlan): RunSummary {
   const run = store.runs.get(plan.runId);
   // the folder may have been copied back from the cluster to another path: the run's id, name and scale-out note identify it
   const ours = run && run.name === plan.runName && store.events.list(run.id).some((ev) => ev.kind === 'note' && ev.data.scaleOut !== undefined);
@@ -126,34 +128,45 @@ export function importCheckpointInto(store: Store, paths: AppPaths, runId: numbe
       { path: source },
     );
   const target = path.join(checkpointDirOf(store, paths, runId), checkpointName(header.epoch as number));
-  const existing = store.checkpoints.list(runId).find((c) => path.resolve(c.path) === path.resolve(target) && c.exists);
+  const recorded = () => store.checkpoints.list(runId).find((c) => path.resolve(c.path) === path.resolve(target) && c.exists);
+  const existing = recorded();
   if (existing) return { row: existing, created: false };
   const imported = importSafetensorsCheckpoint(source, target);
   const h = imported.header;
   const valTop1 = h.metrics?.valTop1 ?? null;
-  const best = store.checkpoints
-    .list(runId)
-    .filter((c) => c.exists && c.valTop1 !== null)
-    .reduce<number | null>((m, c) => (m === null || (c.valTop1 as number) > m ? c.valTop1 : m), null);
-  const row = store.checkpoints.add({
-    runId,
-    kind: 'epoch',
-    epoch: h.epoch,
-    stepInEpoch: h.stepsPerEpoch,
-    globalStep: h.step,
-    path: imported.path,
-    bytes: imported.bytes,
-    sha256: imported.sha256,
-    valTop1,
-    isBest: valTop1 !== null && (best === null || valTop1 > best),
+  // looked for again with the row written in one transaction: a live report to the service and an
+  // `import-metrics` in another process may convert the same file at the same moment (same bytes)
+  return store.transaction(() => {
+    const other = recorded();
+    if (other) return { row: other, created: false };
+    const best = store.checkpoints
+      .list(runId)
+      .filter((c) => c.exists && c.valTop1 !== null)
+      .reduce<number | null>((m, c) => (m === null || (c.valTop1 as number) > m ? c.valTop1 : m), null);
+    const row = store.checkpoints.add({
+      runId,
+      kind: 'epoch',
+      epoch: h.epoch,
+      stepInEpoch: h.stepsPerEpoch,
+      globalStep: h.step,
+      path: imported.path,
+      bytes: imported.bytes,
+      sha256: imported.sha256,
+      valTop1,
+      isBest: valTop1 !== null && (best === null || valTop1 > best),
+    });
+    // a checkpoint brought back on its own still carries its epoch's metrics
+    if (h.metrics && !store.metrics.epochs(runId).some((m) => m.epoch === h.epoch)) store.metrics.addEpoch(runId, h.metrics);
+    return { row, created: true };
   });
-  // a checkpoint brought back on its own still carries its epoch's metrics
-  if (h.metrics && !store.metrics.epochs(runId).some((m) => m.epoch === h.epoch)) store.metrics.addEpoch(runId, h.metrics);
-  return { row, created: true };
 }
 
-/** Imports a scale-out folder's metrics.jsonl (epochs, checkpoints, end status) into its child run. */
-export function importScaleOutFolder(store: Store, paths: AppPaths, dirArg: string): ScaleOutImport {
+/**
+ * Imports a scale-out folder's metrics.jsonl (epochs, checkpoints, end status) into its child run.
+ * `live`: called for a record the script reported to this service as it trained (report.ts), which
+ * announces its start and end itself, so no 'imported …' note is added per epoch.
+ */
+export function importScaleOutFolder(store: Store, paths: AppPaths, dirArg: string, opts: { live?: boolean } = {}): ScaleOutImport {
   const dir = path.resolve(dirArg);
   const plan = readPlan(dir);
   const run = runFor(store, dir, plan);
@@ -184,6 +197,9 @@ export function importScaleOutFolder(store: Store, paths: AppPaths, dirArg: stri
   }
   const changed = epochs.length > 0 || checkpoints.length > 0;
   if (start && changed) store.runs.setBackend(run.id, `${SCALE_OUT_ENGINE} ${start.worldSize ?? '?'}×${start.device ?? '?'}`, start.host ?? os.hostname());
+  // `run.sh --epochs N` beyond the plan's target: the run now ends there
+  if (start && Number.isSafeInteger(start.targetEpochs) && (start.targetEpochs as number) > store.runs.get(run.id)!.targetEpochs)
+    store.runs.setTargetEpochs(run.id, start.targetEpochs as number);
   let status = store.runs.get(run.id)!.status;
   if (end) {
     const next = end.status === 'completed' ? 'completed' : end.status === 'failed' ? 'failed' : 'stopped';
@@ -195,7 +211,7 @@ export function importScaleOutFolder(store: Store, paths: AppPaths, dirArg: stri
       status = next;
     }
   }
-  if (changed)
+  if (changed && !opts.live)
     store.events.add({
       runId: run.id,
       kind: 'note',

@@ -8,7 +8,8 @@
 // included) and checkpoint.safetensors (torchvision-named weights + momentum buffers + header).
 // The child run is created 'stopped' (it does not train in this process; resuming it here would
 // start from the parent's checkpoint) with a 'fork' event like any fork and a 'note' event naming
-// the folder, which is how `import-metrics` without a folder finds it.
+// the folder, which is how `import-metrics` without a folder finds it. While train_ddp.py trains and
+// reports to a live service (report.ts), the run is 'running', owned by its rank 0.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CheckpointInfo, RunSummary } from '../../../src-shared/api/schemas';
@@ -35,7 +36,7 @@ export interface ScaleOutPlan {
   runName: string;
   parentRunId: number | null;
   parentCheckpointId: number | null;
-  /** the store and data dir the child run lives in (import-metrics checks it is given the same) */
+  /** the store and data dir the child run lives in (import-metrics checks it is given the same; train_ddp.py reports live to the service of this data dir and store) */
   dbPath: string;
   dataDir: string;
   createdAt: string;
@@ -177,7 +178,7 @@ export async function writeScaleOut(input: ScaleOutInput): Promise<ScaleOutResul
     parentRunId: parent?.id ?? null,
     parentCheckpointId: stored?.id ?? null,
     dbPath: path.resolve(store.path),
-    dataDir: paths.dataDir,
+    dataDir: path.resolve(paths.dataDir), // train_ddp.py finds a live service here (service.json) to report to
     createdAt: new Date().toISOString(),
     dataRoot,
     checkpoint: 'checkpoint.safetensors',
@@ -223,6 +224,7 @@ export async function writeScaleOut(input: ScaleOutInput): Promise<ScaleOutResul
       valDir: config.data.valDir,
       outDir,
       dbPath: plan.dbPath,
+      dataDir: plan.dataDir,
       width: h.widthMultiplier,
       numClasses: h.numClasses,
       globalStep: h.step,

@@ -1,14 +1,15 @@
 // The headless server behind `workstation serve` (and the service process's reattach port):
 // node:http serving the built renderer, `/ws` (the API over WebSocket), `/api/file` (dataset
-// images only) and `/api/export.csv` (download). Every request needs the token (query once,
-// then an HttpOnly SameSite=Strict cookie), a Host header naming this server and, when
-// present, an Origin equal to this server.
+// images only), `/api/export.csv` (download) and POST `/api/scale-out/report` (a PyTorch DDP
+// continuation's live records, `scaleOut.report`). Every request needs the token (query once,
+// then an HttpOnly SameSite=Strict cookie; or a Bearer header), a Host header naming this server
+// and, when present, an Origin equal to this server.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { isWorkstationError } from '../../../src-shared/errors';
+import { isWorkstationError, toWireError } from '../../../src-shared/errors';
 import { RunIdSchema } from '../../../src-shared/api/schemas';
 import { allowedImagePath, createHostCheck, imageContentType, isLoopbackHost, originAllowed, requestToken, tokenCookie, tokenMatches } from '../security';
 import type { Service } from '../service';
@@ -38,6 +39,44 @@ export interface RunningHttpServer {
 function text(res: http.ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
   res.end(body + '\n');
+}
+
+/** where train_ddp.py POSTs its records (resources/scale-out/train_ddp.py names the same path) */
+export const SCALE_OUT_REPORT_PATH = '/api/scale-out/report';
+const REPORT_MAX_BYTES = 256 * 1024;
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body) + '\n');
+}
+
+/** POST /api/scale-out/report: a JSON body of scaleOut.report params; answers its result or {error}. */
+function scaleOutReport(service: Service, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (req.method !== 'POST') return text(res, 405, 'Method not allowed: POST a scaleOut.report body');
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return text(res, 415, 'Unsupported media type: send application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= REPORT_MAX_BYTES) chunks.push(c);
+  });
+  req.on('end', () => {
+    if (size > REPORT_MAX_BYTES)
+      return json(res, 413, { error: { name: 'WorkstationError', code: 'INVALID_ARGUMENT', message: `a report is at most ${REPORT_MAX_BYTES} bytes` } });
+    let params: unknown;
+    try {
+      params = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (e) {
+      return json(res, 400, { error: { name: 'WorkstationError', code: 'INVALID_ARGUMENT', message: `the body is not JSON (${(e as Error).message})` } });
+    }
+    service.dispatch('scaleOut.report', params).then(
+      (result) => json(res, 200, { result }),
+      (e: unknown) => {
+        const error = toWireError(e);
+        json(res, error.code === 'NOT_FOUND' ? 404 : error.code === 'INTERNAL' ? 500 : 400, { error });
+      },
+    );
+  });
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
@@ -88,6 +127,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const url = new URL(req.url ?? '/', 'http://localhost');
     const denied = guard(req, url);
     if (denied) return text(res, denied[0], denied[1]);
+    if (url.pathname === SCALE_OUT_REPORT_PATH) return scaleOutReport(service, req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method not allowed');
     if (url.pathname === '/api/file') {
       const p = url.searchParams.get('path') ?? '';

@@ -5,6 +5,7 @@ import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-owners-and-mid-epoch';
 import { migration0003 } from './0003-notes-tags-evaluations';
 import { migration0004 } from './0004-data-wait';
+import { migration0005 } from './0005-selftests-gpu-samples';
 
 export interface Migration {
   /** equals its 1-based position in MIGRATIONS; stored in PRAGMA user_version once applied */
@@ -14,7 +15,7 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
 
 /** The schema version this build writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

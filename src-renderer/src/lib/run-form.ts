@@ -45,6 +45,8 @@ export interface RunForm {
   backend: RunConfig['backend'];
   widthMultiplier: number | null;
   numClasses: number | null;
+  /** train.allowFailedSelftest: train on a native backend although its stored self-test failed */
+  allowFailedSelftest: boolean;
   /**
    * The preset the form was filled from, whole: the config under the form's fields, so a preset's
    * fields the form does not show (progressive resizing, test-time flip, …) are kept. Null: none.
@@ -92,6 +94,7 @@ export function defaultForm(): RunForm {
     backend: D.backend,
     widthMultiplier: D.model.widthMultiplier,
     numClasses: D.model.numClasses,
+    allowFailedSelftest: false,
     base: null,
   };
 }
@@ -218,6 +221,7 @@ export function formToConfig(f: RunForm): Record<string, unknown> {
       batchSize: f.batchSize,
       labelSmoothing: f.labelSmoothing,
       logEverySteps: f.logEverySteps,
+      allowFailedSelftest: f.allowFailedSelftest,
     },
     optimizer: {
       lr: f.lr,
