@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RunSummary, ServiceState } from '../../src-shared/api/schemas';
+import { isScaleOutRun, type RunSummary, type ServiceState } from '../../src-shared/api/schemas';
 import { applyAugmentPatch, type AugmentPatch } from '../../src-shared/config/augment';
 import { diffConfigs, resolveRunConfig, type RunConfig } from '../../src-shared/config/run-config';
 import { WorkstationError } from '../../src-shared/errors';
@@ -235,7 +235,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     },
 
     pause(runId) {
-      const run = mustRun(runId);
+      const run = notScaleOut(mustRun(runId), 'paused');
       const a = activeFor(runId);
       if (!a || run.status !== 'running')
         throw new WorkstationError('INVALID_STATE', `run ${runId} is ${run.status}; only the running run can be paused`, { field: 'runId' });
@@ -245,7 +245,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     },
 
     resume(runId, opts) {
-      const run = mustRun(runId);
+      const run = notScaleOut(mustRun(runId), 'resumed');
       const a = activeFor(runId);
       if (run.status === 'paused' && a) {
         a.setControl('run');
@@ -324,7 +324,7 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
     },
 
     stop(runId) {
-      const run = mustRun(runId);
+      const run = notScaleOut(mustRun(runId), 'stopped');
       const a = activeFor(runId);
       if (a) {
         a.setControl('stop');
@@ -393,6 +393,22 @@ export const DETERMINISTIC_NEEDS_FLAG =
   'train.deterministic: this service was not started with --deterministic (TF_DETERMINISTIC_OPS=1 and TF_CUDNN_DETERMINISTIC=1 must be set before libtensorflow loads); restart it with `workstation serve --deterministic` (or train with `workstation train --deterministic`), or set train.deterministic to false';
 
 /** The fork event's config diff, without the name (a child is always renamed). */
+/** A run that trains in PyTorch DDP (scale-out) is the DDP job's: refused here, saying what to do instead. */
+function notScaleOut(run: RunSummary, what: 'paused' | 'resumed' | 'stopped'): RunSummary {
+  if (!isScaleOutRun(run)) return run;
+  const instead =
+    what === 'resumed'
+      ? 'to continue it in the workstation, resume a checkpoint it reported as a new child run (Checkpoints → Resume from here, or `workstation import-checkpoint`)'
+      : 'stop or restart it where torchrun runs (its run.sh); rank 0 reports what it does here';
+  throw new WorkstationError(
+    'INVALID_STATE',
+    `run ${run.id} trains in PyTorch DDP outside the workstation (${run.backend}) and cannot be ${what} here: ${instead}`,
+    {
+      field: 'runId',
+    },
+  );
+}
+
 function diffForFork(parent: Readonly<RunConfig>, child: Readonly<RunConfig>): { field: string; from: unknown; to: unknown }[] {
   return diffConfigs(parent, child).filter((d) => d.field !== 'name');
 }

@@ -53,6 +53,14 @@ export const RunOwnerSchema = z.object({
   heartbeatAt: z.string(),
 });
 
+/**
+ * The backend a run reads when it trains in PyTorch DDP outside the workstation (`workstation
+ * scale-out`; "pytorch-ddp 8×cuda" once rank 0 reported): the workstation cannot pause, stop or
+ * resume it, only import what it reports.
+ */
+export const SCALE_OUT_ENGINE = 'pytorch-ddp';
+export const isScaleOutRun = (run: { backend: string | null }): boolean => run.backend?.startsWith(SCALE_OUT_ENGINE) === true;
+
 export const RunSummarySchema = z.object({
   id: RunIdSchema,
   name: z.string(),

@@ -24,7 +24,7 @@ const SHOTS = path.join(ROOT, 'test-results/screenshots');
 let serve: Serve;
 let browser: Browser;
 let page: Page;
-const ids = { spiky: 0, child: 0, empty: 0 };
+const ids = { spiky: 0, child: 0, empty: 0, ddp: 0 };
 
 function epochRow(epoch: number, trainLoss: number, valLoss: number): EpochMetrics {
   return {
@@ -99,7 +99,12 @@ function seed(dbPath: string): void {
 
     const empty = store.runs.create({ name: 'empty', config: config('empty'), seed: 1, targetEpochs: 3, status: 'running' });
     store.runs.setStatus(empty.id, 'stopped');
-    Object.assign(ids, { spiky: spiky.id, child: child.id, empty: empty.id });
+    // a continuation that trained in PyTorch DDP (workstation scale-out) and whose rank 0 is gone
+    const ddp = store.runs.create({ name: 'ddp', config: config('ddp'), seed: 1, targetEpochs: 4, parentRunId: spiky.id, forkEpoch: 2, status: 'running' });
+    store.runs.setBackend(ddp.id, 'pytorch-ddp 2×cpu', 'gpu-box');
+    store.metrics.addEpoch(ddp.id, epochRow(3, 2.1, 2.3));
+    store.runs.setStatus(ddp.id, 'interrupted');
+    Object.assign(ids, { spiky: spiky.id, child: child.id, empty: empty.id, ddp: ddp.id });
   } finally {
     store.close();
   }
@@ -261,5 +266,15 @@ describe('run charts in a browser (serve + Chromium)', () => {
     // a chart with points shows no such text
     await openRun(ids.spiky);
     expect(await page.getByTestId('chart-loss-empty').count()).toBe(0);
+  });
+
+  it('a run that trains in PyTorch DDP has no pause/stop/resume buttons: it says where it is controlled', async () => {
+    await openRun(ids.ddp);
+    const text = page.getByTestId('controls-scale-out');
+    await text.waitFor();
+    expect((await text.textContent())?.replace(/\s+/g, ' ')).toMatch(
+      /^Trained in PyTorch DDP \(pytorch-ddp 2×cpu\), outside the workstation: .*Stop or restart it where torchrun runs/,
+    );
+    for (const b of ['btn-pause', 'btn-resume', 'btn-stop']) expect(await page.getByTestId(b).count(), b).toBe(0);
   });
 });

@@ -199,6 +199,12 @@ describe('a scale-out folder and the service', () => {
     expect(started.json?.result).toMatchObject({ runId: childId, status: 'running', epochs: [] });
     const live = (await svc.call('runs.get', { runId: childId })).run;
     expect(live).toMatchObject({ status: 'running', backend: 'pytorch-ddp 2×cpu', owner: { pid: rank0.pid } });
+    // the DDP job's own: the workstation refuses to pause or stop it and says where it is controlled
+    for (const command of ['runs.pause', 'runs.stop'] as const)
+      await expect(svc.call(command, { runId: childId })).rejects.toMatchObject({
+        code: 'INVALID_STATE',
+        message: expect.stringMatching(/trains in PyTorch DDP outside the workstation .*where torchrun runs/),
+      });
 
     const step = {
       runId: childId,
@@ -264,6 +270,11 @@ describe('a scale-out folder and the service', () => {
       const after = await next.call('runs.get', { runId: killed.childId });
       expect(after.run.status).toBe('interrupted');
       expect(after.events.filter((e) => e.kind === 'resume')).toHaveLength(0);
+      // nor by hand: its checkpoints continue as a new child run instead
+      await expect(next.call('runs.resume', { runId: killed.childId })).rejects.toMatchObject({
+        code: 'INVALID_STATE',
+        message: expect.stringMatching(/cannot be resumed here: .*new child run/),
+      });
     } finally {
       await stopService(next);
     }

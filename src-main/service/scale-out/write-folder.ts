@@ -24,7 +24,8 @@ import { exportTorchvision, type LoadedCheckpointFile } from '../../ml/interop/c
 import { scaledWidth } from '../../ml/models/resnet';
 import type { Store } from '../../store/index';
 
-export const SCALE_OUT_ENGINE = 'pytorch-ddp';
+export { SCALE_OUT_ENGINE } from '../../../src-shared/api/schemas';
+import { SCALE_OUT_ENGINE } from '../../../src-shared/api/schemas';
 export const PLAN_FILE = 'scale-out.json';
 export const METRICS_FILE = 'metrics.jsonl';
 const TEMPLATES = ['train_ddp.py', 'torchrun.py', 'run.sh', 'README.md'] as const;
