@@ -40,9 +40,11 @@ function commandHelp(spec: CommandSpec): string {
     for (const p of positionals) lines.push(`  ${`<${p.name}>`.padEnd(20)} ${p.description}${p.required ? ' (required)' : ''}`);
   }
   lines.push('', 'flags:');
+  // one column for the descriptions, wide enough for the longest flag
+  const width = Math.max(18, ...Object.keys(spec.flags).map((n) => n.length));
   for (const [name, f] of Object.entries(spec.flags)) {
     const def = f.default !== undefined && f.type !== 'boolean' ? ` (default: ${Array.isArray(f.default) ? f.default.join(', ') : String(f.default)})` : '';
-    lines.push(`  --${name.padEnd(18)} ${f.description}${f.required ? ' (required)' : ''}${def}`);
+    lines.push(`  --${name.padEnd(width)} ${f.description}${f.required ? ' (required)' : ''}${def}`);
   }
   return lines.join('\n') + '\n';
 }

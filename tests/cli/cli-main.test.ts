@@ -94,6 +94,14 @@ describe('workstation CLI entry', () => {
     const runs = workstation(['help', 'runs']).stdout;
     expect(runs).toMatch(/\n {2}--json {2,}print the runs as JSON/);
     expect(runs).toMatch(/\n {2}--db {2,}SQLite database file/);
+    // descriptions start in one column, even after a flag longer than the usual width
+    const train = workstation(['help', 'train']).stdout;
+    const starts = train
+      .split('\n')
+      .filter((l) => l.startsWith('  --'))
+      .map((l) => l.search(/(?<=^ {2}--\S+ +)\S/));
+    expect(starts.length).toBeGreaterThan(5);
+    expect(new Set(starts).size).toBe(1);
     // help runs nothing: no database was created by `help runs` in its data dir
     const home = tempDir('ws-cli-home-');
     expect(workstation(['help', 'runs'], { env: { WORKSTATION_HOME: home } }).code).toBe(0);
