@@ -155,7 +155,7 @@ export function runBackendSelftest(req: BackendRequest, deps: SelftestDeps, trig
 }
 
 export interface GateDeps extends SelftestDeps {
-  /** adds a 'note' event to the run */
+  /** adds a 'note' event to the run (nothing to add to without a run: the range test, the step probe) */
   note(data: Record<string, unknown>): void;
 }
 
@@ -170,11 +170,12 @@ export interface GateOutcome {
 }
 
 /**
- * Before the run trains: selects its backend and, on a native one, makes sure its self-test
- * passed (running it first when no result is stored). Throws SELFTEST_FAILED when it failed and
- * the config does not set train.allowFailedSelftest.
+ * Before the run trains (or the range test / step probe runs steps of a config, runId null):
+ * selects its backend and, on a native one, makes sure its self-test passed (running it first
+ * when no result is stored). Throws SELFTEST_FAILED when it failed and the config does not set
+ * train.allowFailedSelftest.
  */
-export function gateRunBackend(config: Readonly<RunConfig>, runId: number, deps: GateDeps): Promise<GateOutcome> {
+export function gateRunBackend(config: Readonly<RunConfig>, runId: number | null, deps: GateDeps): Promise<GateOutcome> {
   return exclusive(async () => {
     applyBackendFaults(deps.faults);
     const backend = await selectBackend(config.backend);
@@ -202,7 +203,7 @@ export function gateRunBackend(config: Readonly<RunConfig>, runId: number, deps:
     }
     throw new WorkstationError(
       'SELFTEST_FAILED',
-      `the ${describeVersions(record)} backend failed its self-test of ${record.createdAt}: ${failed}. The run did not train. ` +
+      `the ${describeVersions(record)} backend failed its self-test of ${record.createdAt}: ${failed}. ${runId === null ? 'Nothing ran' : 'The run did not train'}. ` +
         `Fix the backend (README: GPU setup) and run the self-test again (System view → Run self-test, or \`workstation doctor --selftest\`), ` +
         'or train anyway with train.allowFailedSelftest: true (`workstation train --allow-failed-selftest`).',
       { field: 'train.allowFailedSelftest' },

@@ -268,7 +268,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...createSelftestHandlers(ctx, { faults: opts.faults, slotBusy: () => evals.slotBusy() }),
     ...createStateHandlers(ctx),
     ...createCompareHandlers(ctx),
-    ...createLrFindHandlers(ctx, { slotBusy: () => evals.slotBusy() }),
+    ...createLrFindHandlers(ctx, { slotBusy: () => evals.slotBusy(), faults: opts.faults }),
     ...createScaleOutHandlers(ctx),
   };
 

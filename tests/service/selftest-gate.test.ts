@@ -143,6 +143,19 @@ describe('the self-test gate before a native backend trains', () => {
     expect(override[0].data.message).toContain('although its self-test failed (train.allowFailedSelftest)');
     expect(svc.statuses.length).toBe(seen); // the stored result was used, not a new self-test
 
+    // the new-run form's measurement and range test run steps on the backend too: refused the same way
+    await expect(svc.call('runs.probe', { config: native('probe', { backend: 'gpu' }), steps: 1 })).rejects.toMatchObject({
+      code: 'SELFTEST_FAILED',
+      message: expect.stringMatching(/failed its self-test .*WsFusedBatchNorm \+ ReLU.*Nothing ran\./),
+    });
+    await expect(svc.call('lr.find', { config: native('lr', { backend: 'gpu' }), steps: 4 })).rejects.toMatchObject({ code: 'SELFTEST_FAILED' });
+    const probed = await svc.call('runs.probe', {
+      config: native('probe', { backend: 'gpu', train: { epochs: 1, batchSize: 8, logEverySteps: 1, allowFailedSelftest: true } }),
+      steps: 1,
+    });
+    expect(probed).toMatchObject({ backend: 'tensorflow-gpu', steps: 1 });
+    expect(svc.statuses.length).toBe(seen);
+
     // running it again by hand replaces the stored result (still failing: the kernel is still off)
     const again = await svc.call('system.runSelftest', { backend: 'gpu' });
     expect(again).toMatchObject({ id: record.id, backend: 'tensorflow-gpu', ok: false, trigger: 'manual', runId: null });

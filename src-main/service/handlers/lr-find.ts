@@ -2,13 +2,15 @@
 // new-run form, from fresh weights or a stored checkpoint; runs.probe: a few timed steps of such a
 // config (the form's measured time per epoch). Both need the device to themselves, so they are
 // refused while a run trains or waits in the queue, while an evaluation holds the slot, and while
-// the other (or another of the same) runs. They create no run and write nothing.
-import { resolveRunConfig } from '../../../src-shared/config/run-config';
+// the other (or another of the same) runs. On a native backend its self-test must have passed
+// (selftest-gate.ts), as for a run. They create no run and write nothing.
+import { resolveRunConfig, type RunConfig } from '../../../src-shared/config/run-config';
 import { WorkstationError } from '../../../src-shared/errors';
 import { runLrRangeTest, runStepProbe } from '../lr-range-test';
+import type { Faults } from '../fault-injection';
 import type { HandlerContext, Handlers } from './types';
 
-export function createLrFindHandlers(ctx: HandlerContext, deps: { slotBusy(): string | null }): Handlers {
+export function createLrFindHandlers(ctx: HandlerContext, deps: { slotBusy(): string | null; faults?: Faults }): Handlers {
   let busy: string | null = null;
   /** refuses when the device is not free for `what` */
   const needDevice = (what: string): void => {
@@ -28,12 +30,18 @@ export function createLrFindHandlers(ctx: HandlerContext, deps: { slotBusy(): st
       throw e;
     }
   };
+  /** a native backend must have passed its self-test (ran first when none is stored), as for a run */
+  const gate = async (cfg: Readonly<RunConfig>): Promise<void> => {
+    const { gateRunBackend } = await import('../selftest-gate');
+    await gateRunBackend(cfg, null, { store: ctx.store, emit: ctx.emit, log: ctx.log, faults: deps.faults, note: () => undefined });
+  };
   return {
     'runs.probe': async ({ config, steps }) => {
       needDevice('step-time measurement');
       const cfg = resolve(config);
       busy = 'step-time measurement';
       try {
+        await gate(cfg);
         if (cfg.data.root) ctx.datasetRoots.add(cfg.data.root);
         ctx.log('info', `step-time measurement: 1 warm-up + ${steps} steps, batch ${cfg.train.batchSize}, ${cfg.data.trainSize} px`);
         const r = await runStepProbe({ config: cfg, paths: ctx.paths, steps, onLog: (level, msg) => ctx.log(level, msg) });
@@ -57,6 +65,7 @@ export function createLrFindHandlers(ctx: HandlerContext, deps: { slotBusy(): st
       }
       busy = 'range test';
       try {
+        await gate(cfg);
         if (cfg.data.root) ctx.datasetRoots.add(cfg.data.root);
         ctx.log('info', `learning-rate range test: ${steps} steps from ${minLr} to ${maxLr}${resumeFrom ? ` from ${resumeFrom}` : ''}`);
         const r = await runLrRangeTest({
