@@ -182,6 +182,13 @@ class RunsStore {
     return this.details[runId] ?? this.load(runId);
   }
 
+  /** Reloads a run's checkpoints into its details: checkpoints.list is the authority (rotation may have removed files since runs.get). */
+  async loadCheckpoints(runId: number): Promise<void> {
+    const list = await api.call('checkpoints.list', { runId });
+    const d = await this.ensure(runId);
+    d.checkpoints = list;
+  }
+
   /** the run a view is about when none is chosen: the active run, else the newest */
   preferredRunId(chosen: number | null): number | null {
     return chosen ?? this.activeRun?.id ?? this.runs[0]?.id ?? null;
