@@ -11,6 +11,7 @@ import { WorkstationError } from '../../src-shared/errors';
 import type { AppPaths } from '../common/paths';
 import type { Store } from '../store/index';
 import { configAtCheckpoint } from './effective-config';
+import type { Faults } from './fault-injection';
 import { runEvaluation } from './eval-run';
 import type { Emit, LogFn, RunManager } from './run-manager';
 
@@ -44,6 +45,8 @@ export interface EvalManagerDeps {
   log: LogFn;
   runs: Pick<RunManager, 'state' | 'wake'>;
   addDatasetRoot(root: string): void;
+  /** test fault injection (the self-test gate's stand-in backend and kernel faults) */
+  faults?: Faults;
 }
 
 interface Entry {
@@ -115,10 +118,14 @@ export function createEvalManager(deps: EvalManagerDeps): EvalManager {
     try {
       const cp = store.checkpoints.get(job.checkpointId);
       if (!cp || !cp.exists) throw new WorkstationError('NOT_FOUND', `checkpoint ${job.checkpointId} is gone`, { field: 'checkpointId' });
+      const config = configAtCheckpoint(store, cp).config;
+      // on a native backend its self-test must have passed, as for training (the run's override counts)
+      const { gateRunBackend } = await import('./selftest-gate');
+      await gateRunBackend(config, null, { store, emit: deps.emit, log, faults: deps.faults, note: () => undefined });
       const out = await runEvaluation(
         {
           file: cp.path,
-          config: configAtCheckpoint(store, cp).config,
+          config,
           protocol: e.params.protocol,
           tta: job.tta,
           split: job.split,

@@ -122,7 +122,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     slotBusy: () => evals.slotBusy(),
   });
   // evaluations share the compute slot with training (eval-manager.ts): they start when it frees
-  const evals = createEvalManager({ store, paths, emit, log, runs, addDatasetRoot: (r) => datasetRoots.add(r) });
+  const evals = createEvalManager({ store, paths, emit, log, runs, addDatasetRoot: (r) => datasetRoots.add(r), faults: opts.faults });
   hub.on('run.status', () => evals.kick());
 
   // Runs whose training process is gone (every reader already shows them 'interrupted'): write it

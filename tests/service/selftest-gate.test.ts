@@ -16,7 +16,7 @@ import { forkService, type IpcClient } from '../../src-main/common/ipc-client';
 import { FAULT_SELFTEST_ENV, STAND_IN_BACKEND_ENV } from '../../src-main/service/fault-injection';
 import { tempDir } from '../helpers/samples';
 import { tinyConfig } from './tiny-config';
-import { waitStatus } from './wait-event';
+import { waitEvent, waitStatus } from './wait-event';
 
 const ROOT = path.resolve(__dirname, '../..');
 const clients: IpcClient[] = [];
@@ -107,6 +107,24 @@ describe('the self-test gate before a native backend trains', () => {
     expect(third.done.status).toBe('completed');
     expect(selftestNotes(third.got.events)).toEqual([]);
     expect(svc.statuses).toEqual([]);
+
+    // the backend breaks (a kernel really off) and its self-test is run again: evaluating a checkpoint
+    // of a native run is refused like training, naming the checks; a cpu run's evaluates as before
+    await stop(svc);
+    svc = start(dir, { [STAND_IN_BACKEND_ENV]: 'tensorflow', [FAULT_SELFTEST_ENV]: 'WsFusedBatchNorm' });
+    expect(await svc.call('system.runSelftest', { backend: 'node' })).toMatchObject({ backend: 'tensorflow', ok: false });
+    const evaluate = async (checkpointId: number) => {
+      const job = await svc.call('eval.start', { checkpointId });
+      const done = waitEvent(svc, 'eval.progress', (j) => j.evalId === job.evalId && (j.state === 'completed' || j.state === 'failed'), 120_000);
+      return done;
+    };
+    const refused = await evaluate(third.got.checkpoints.at(-1)!.id);
+    expect(refused.state).toBe('failed');
+    expect(refused.error).toMatch(
+      /^the tensorflow \(tfjs [\d.]+, libtensorflow stand-in\) backend failed its self-test of .*WsFusedBatchNorm \+ ReLU.*Nothing ran\./,
+    );
+    const onCpu = await evaluate(cpu.got.checkpoints.at(-1)!.id);
+    expect(onCpu.state).toBe('completed');
   });
 
   it('a kernel that is really off: the run is refused with SELFTEST_FAILED and nothing trains; the override trains and is recorded', async () => {
