@@ -43,11 +43,19 @@ export interface Serve {
 }
 
 /** Starts `workstation serve --port 0` and resolves with the URL from its first stdout line. */
-export function startServe(opts: { dbPath: string; dataDir: string; timeoutMs?: number; port?: number; token?: string }): Promise<Serve> {
+export function startServe(opts: {
+  dbPath: string;
+  dataDir: string;
+  timeoutMs?: number;
+  port?: number;
+  token?: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<Serve> {
   const args = ['serve', '--port', String(opts.port ?? 0), '--db', opts.dbPath, '--data-dir', opts.dataDir, ...(opts.token ? ['--token', opts.token] : [])];
   const proc = spawn(process.execPath, [path.join(ROOT, 'bin/workstation.cjs'), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: opts.env ?? process.env,
   });
   let out = '';
   proc.stdout!.setEncoding('utf8');
