@@ -77,7 +77,8 @@ describe('Fast 16 epochs preset', () => {
       'schedule.divFactor': 10000,
       'schedule.cycleMomentum': false,
     });
-    // fields the form shows are not listed again
+    // fields the form shows are not listed again, nor what the preset spells out at its default
+    for (const same of ['model.arch', 'optimizer.name', 'optimizer.dampening', 'checkpoint.keepLast']) expect(extras[same], same).toBeUndefined();
     expect(extras['train.epochs']).toBeUndefined();
     expect(extras['data.root']).toBeUndefined();
   });

@@ -2,7 +2,7 @@
 // shared RunConfigSchema, so the form reports exactly what the service would reject, keyed by
 // the config field path the service also uses in its errors.
 import type { RunConfig } from '../../../src-shared/config/run-config';
-import { RunConfigSchema, deepMerge, type RunConfigInput } from '../../../src-shared/config/run-config';
+import { RunConfigSchema, deepMerge, diffConfigs, type RunConfigInput } from '../../../src-shared/config/run-config';
 import { DEMO_PRESET } from '../../../src-shared/config/demo-preset';
 import { FAST_16_PRESET } from '../../../src-shared/config/fast-16-preset';
 
@@ -164,25 +164,18 @@ export function applyFast16Preset(f: RunForm): void {
   applyPreset(f, FAST_16_PRESET, 'folder');
 }
 
-function leaves(v: unknown, prefix: string, out: Map<string, unknown>): void {
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-    for (const [k, x] of Object.entries(v)) leaves(x, prefix ? `${prefix}.${k}` : k, out);
-  } else out.set(prefix, v);
-}
-
 /**
- * The preset's fields the form does not show (field path → value, as the run will get them), e.g.
- * `data.valTta = "flip"`; empty without a preset or when the form shows all of them.
+ * What the preset sets beyond the form's fields (field path → value, as the run will get them), e.g.
+ * `data.valTta = "flip"`: the fields where the run with the preset differs from the same form
+ * without it. Empty without a preset, when the preset sets only what the form shows or repeats
+ * defaults, or while the form does not validate.
  */
 export function presetExtras(f: RunForm): { field: string; value: unknown }[] {
   if (!f.base) return [];
-  const shown = new Map<string, unknown>();
-  leaves(formToConfig({ ...f, base: null }), '', shown);
-  const all = new Map<string, unknown>();
-  leaves(formToConfig(f), '', all);
-  const out: { field: string; value: unknown }[] = [];
-  for (const [field, value] of all) if (!shown.has(field) && field !== 'name') out.push({ field, value });
-  return out;
+  const without = RunConfigSchema.safeParse(formToConfig({ ...f, base: null }));
+  const withPreset = RunConfigSchema.safeParse(formToConfig(f));
+  if (!without.success || !withPreset.success) return [];
+  return diffConfigs(without.data, withPreset.data).map((d) => ({ field: d.field, value: d.to }));
 }
 
 /** The name NewRunView.svelte imports (its button: "Demo (tiny model, learns in minutes)"). */
