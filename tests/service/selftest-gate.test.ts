@@ -9,6 +9,7 @@
 // system.runSelftest runs it again and replaces the stored result; `doctor --selftest` records its
 // result where the gate reads it.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../src-shared/api/contract';
@@ -16,7 +17,7 @@ import { forkService, type IpcClient } from '../../src-main/common/ipc-client';
 import { FAULT_SELFTEST_ENV, STAND_IN_BACKEND_ENV } from '../../src-main/service/fault-injection';
 import { tempDir } from '../helpers/samples';
 import { tinyConfig } from './tiny-config';
-import { waitEvent, waitStatus } from './wait-event';
+import { waitStatus } from './wait-event';
 
 const ROOT = path.resolve(__dirname, '../..');
 const clients: IpcClient[] = [];
@@ -113,10 +114,18 @@ describe('the self-test gate before a native backend trains', () => {
     await stop(svc);
     svc = start(dir, { [STAND_IN_BACKEND_ENV]: 'tensorflow', [FAULT_SELFTEST_ENV]: 'WsFusedBatchNorm' });
     expect(await svc.call('system.runSelftest', { backend: 'node' })).toMatchObject({ backend: 'tensorflow', ok: false });
+    // every job update from before the start is kept: a refused job ends at once, before eval.start's answer
+    const jobs: EventPayload<'eval.progress'>[] = [];
+    svc.on('eval.progress', (j) => jobs.push(j));
     const evaluate = async (checkpointId: number) => {
       const job = await svc.call('eval.start', { checkpointId });
-      const done = waitEvent(svc, 'eval.progress', (j) => j.evalId === job.evalId && (j.state === 'completed' || j.state === 'failed'), 120_000);
-      return done;
+      const until = Date.now() + 120_000;
+      for (;;) {
+        const last = jobs.find((j) => j.evalId === job.evalId && (j.state === 'completed' || j.state === 'failed'));
+        if (last) return last;
+        if (Date.now() > until) throw new Error(`evaluation ${job.evalId} did not end: ${JSON.stringify(jobs.at(-1))}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     };
     const refused = await evaluate(third.got.checkpoints.at(-1)!.id);
     expect(refused.state).toBe('failed');
@@ -172,6 +181,36 @@ describe('the self-test gate before a native backend trains', () => {
       steps: 1,
     });
     expect(probed).toMatchObject({ backend: 'tensorflow-gpu', steps: 1 });
+    expect(svc.statuses.length).toBe(seen);
+    // and the CLI's own range test on that database: refused by the stored result, or run with the override
+    const cli = (name: string, over: Record<string, unknown>) => {
+      const file = path.join(dir, `${name}.json`);
+      fs.writeFileSync(file, JSON.stringify(native(name, over)));
+      return spawnSync(
+        process.execPath,
+        [
+          path.join(ROOT, 'bin/workstation.cjs'),
+          'lr-find',
+          '--config',
+          file,
+          '--steps',
+          '2',
+          '--db',
+          path.join(dir, 'ws.db'),
+          '--data-dir',
+          path.join(dir, 'data'),
+          '--json',
+        ],
+        { encoding: 'utf8', env: { ...process.env, [STAND_IN_BACKEND_ENV]: 'tensorflow-gpu', [FAULT_SELFTEST_ENV]: 'WsFusedBatchNorm' }, timeout: 170_000 },
+      );
+    };
+    const cliRefused = cli('cli-lr', { backend: 'gpu' });
+    expect(cliRefused.status, cliRefused.stderr).toBe(2); // a refusal, like every WorkstationError
+    expect(cliRefused.stdout).toBe('');
+    expect(cliRefused.stderr).toMatch(/^workstation lr-find: error \[SELFTEST_FAILED\]: .*failed its self-test .*WsFusedBatchNorm \+ ReLU.*Nothing ran\./);
+    const cliForced = cli('cli-lr-forced', { backend: 'gpu', train: { epochs: 1, batchSize: 8, logEverySteps: 1, allowFailedSelftest: true } });
+    expect(cliForced.status, cliForced.stderr).toBe(0);
+    expect(JSON.parse(cliForced.stdout)).toMatchObject({ backend: 'tensorflow-gpu', steps: 2 });
     expect(svc.statuses.length).toBe(seen);
 
     // running it again by hand replaces the stored result (still failing: the kernel is still off)

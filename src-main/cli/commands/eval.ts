@@ -18,6 +18,7 @@ import type { CheckpointHeader } from '../../ml/checkpoint';
 import { readCheckpointFile } from '../../ml/checkpoint-file';
 import { runEvaluation, type EvalRunResult } from '../../service/eval-run';
 import { openStore } from '../../store/index';
+import { gateBackendForCli } from '../backend-gate';
 import type { CliIO, CommandSpec } from '../command';
 import { DB_FLAG, resolveDbPath } from '../db-flag';
 import { DATA_DIR_FLAG, openCliService, resolveDataDir } from '../service-session';
@@ -125,6 +126,7 @@ async function evalFile(args: ParsedArgs, io: CliIO, file: string, req: Req): Pr
   if (h.kind !== 'workstation-checkpoint') throw new WorkstationError('CHECKPOINT_CORRUPT', `${file} is not a workstation checkpoint`, { path: file });
   const config: Readonly<RunConfig> = resolveRunConfig([h.config, h.augment ? { augment: h.augment } : {}], file);
   io.stderr(`note: the store does not know ${file}: it is evaluated here and the result is printed, not stored\n`);
+  await gateBackendForCli(config, args, io);
   let last = 0;
   return runEvaluation(
     { file, config, ...req },

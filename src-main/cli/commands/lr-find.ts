@@ -5,7 +5,8 @@
 // no checkpoint is written (a --resume checkpoint is only read). With --json stdout carries one
 // document: {lr, loss, smoothedLoss, suggestedLr, stopReason, steps, backend}, one entry per step
 // taken (a loss that was not finite is null); suggestedLr is where the smoothed loss falls
-// fastest against log lr (see src-main/ml/lr-find.ts). Progress goes to stderr.
+// fastest against log lr (see src-main/ml/lr-find.ts). Progress goes to stderr. On a native
+// backend its self-test must have passed, as for a run (cli/backend-gate.ts).
 import path from 'node:path';
 import { BACKENDS, resolveRunConfig } from '../../../src-shared/config/run-config';
 import { WorkstationError } from '../../../src-shared/errors';
@@ -15,6 +16,8 @@ import { runLrRangeTest } from '../../service/lr-range-test';
 import { LR_FIND_DEFAULTS } from '../../ml/lr-find-defaults';
 import type { CommandSpec } from '../command';
 import { DATA_DIR_FLAG, resolveDataDir } from '../service-session';
+import { gateBackendForCli } from '../backend-gate';
+import { DB_FLAG } from '../db-flag';
 import { readConfigFile } from './train';
 
 function fmt(v: number | null): string {
@@ -33,6 +36,8 @@ const command: CommandSpec = {
     backend: { type: 'string', description: `tfjs backend: ${BACKENDS.join(' | ')} (default: the config's)` },
     json: { type: 'boolean', description: 'print one JSON document: {lr, loss, smoothedLoss, suggestedLr, stopReason, steps, backend}' },
     ...DATA_DIR_FLAG,
+    // where a native backend's self-test result is read (and stored when it runs first)
+    ...DB_FLAG,
   },
   async run(args, io) {
     const file = path.resolve(io.cwd, str(args, 'config')!);
@@ -54,6 +59,7 @@ const command: CommandSpec = {
     const resume = str(args, 'resume');
     const paths = appPaths(resolveDataDir(args, io));
     const every = Math.max(1, Math.round(steps / 20));
+    await gateBackendForCli(config, args, io);
     const r = await runLrRangeTest({
       config,
       paths,
