@@ -73,11 +73,19 @@ export function resetBackendProbes(): void {
 }
 
 /**
- * For tests only (the service's WORKSTATION_TEST_STAND_IN_BACKEND): `pkg` reads as loaded, seeing
- * `gpus`, so selectBackend picks 'tensorflow' — the native stand-in the caller registered.
+ * For tests only (the service's WORKSTATION_TEST_STAND_IN_BACKEND): the native packages read as the
+ * stand-in says — `kind`'s package loaded (the GPU one seeing a stand-in GPU), the other not
+ * installed — so selectBackend picks 'tensorflow', the native stand-in the caller registers, and no
+ * real tfjs-node installed on the machine is ever required in this process.
  */
-export function assumeNativeLoaded(pkg: NativeProbe['package'], gpus: string[]): void {
-  probes[pkg] = { package: pkg, loaded: true, error: null, gpus };
+export function assumeNativeStandIn(kind: 'tensorflow' | 'tensorflow-gpu'): void {
+  const gpu = kind === 'tensorflow-gpu';
+  probes['@tensorflow/tfjs-node-gpu'] = gpu
+    ? { package: '@tensorflow/tfjs-node-gpu', loaded: true, error: null, gpus: ['GPU:0 (native stand-in)'] }
+    : { package: '@tensorflow/tfjs-node-gpu', loaded: false, error: 'not installed (test stand-in)', gpus: [] };
+  probes['@tensorflow/tfjs-node'] = gpu
+    ? { package: '@tensorflow/tfjs-node', loaded: false, error: 'not installed (test stand-in)', gpus: [] }
+    : { package: '@tensorflow/tfjs-node', loaded: true, error: null, gpus: [] };
 }
 
 async function use(name: 'tensorflow' | 'cpu'): Promise<void> {

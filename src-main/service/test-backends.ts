@@ -3,10 +3,10 @@
 // node|gpu|auto` selects it, and perturbs one workstation kernel on the 'tensorflow' backend.
 // Loaded only when such a fault is set (it loads tfjs).
 import * as tf from '@tensorflow/tfjs';
-import { assumeNativeLoaded } from '../ml/backend';
+import { assumeNativeStandIn } from '../ml/backend';
 import { registerWorkstationKernels } from '../ml/kernels/registry';
 import { installNativeStandIn } from '../ml/kernels/native-stand-in';
-import type { Faults } from './fault-injection';
+import { STAND_IN_BACKEND_ENV, type Faults } from './fault-injection';
 
 let applied = false;
 
@@ -36,11 +36,11 @@ export function applyBackendFaults(faults: Faults | undefined): void {
   applied = true;
   registerWorkstationKernels();
   if (faults.standInBackend) {
-    const which = installNativeStandIn(); // 'native' where a real tfjs-node is installed: that one is used
-    if (which === 'stand-in') {
-      if (faults.standInBackend === 'tensorflow-gpu') assumeNativeLoaded('@tensorflow/tfjs-node-gpu', ['GPU:0 (native stand-in)']);
-      else assumeNativeLoaded('@tensorflow/tfjs-node', []);
-    }
+    // the probes first: a real tfjs-node installed on the machine is then never loaded here, so the
+    // stand-in is what 'tensorflow' is on every machine (tests expect its behaviour)
+    assumeNativeStandIn(faults.standInBackend);
+    if (installNativeStandIn() !== 'stand-in')
+      throw new Error(`${STAND_IN_BACKEND_ENV}: a real tfjs-node backend was loaded in this process before the stand-in could be registered`);
   }
   if (faults.perturbKernel) perturb(faults.perturbKernel.kernel, 'tensorflow', faults.perturbKernel.factor);
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { CSV_COLUMNS } from '../../src-shared/metrics';
 import { tempDir } from '../helpers/samples';
-import { SCREENSHOTS, ensureRendererBuilt, launchChromium, parseCsv, startServe } from './helpers';
+import { SCREENSHOTS, ensureRendererBuilt, envWithPath, launchChromium, parseCsv, standInNvidiaSmi, startServe } from './helpers';
 import type { Serve } from './helpers';
 
 const T = 240_000; // generous: two busy cores, pure-JS tfjs
@@ -67,7 +67,8 @@ describe('workstation in a browser (serve + Chromium)', () => {
     ensureRendererBuilt();
     const dir = tempDir('ws-e2e-');
     dataDir = path.join(dir, 'data');
-    serve = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir });
+    // a machine without a GPU whatever this one has (the System view's GPU cards say so below)
+    serve = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir, env: envWithPath(standInNvidiaSmi(null)) });
     browser = await launchChromium();
     const context = await browser.newContext({
       viewport: { width: 1400, height: 900 },

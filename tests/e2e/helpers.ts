@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
@@ -146,4 +147,34 @@ export function parseCsv(text: string): string[][] {
     rows.push(row);
   }
   return rows;
+}
+
+/**
+ * A folder holding a stand-in `nvidia-smi` to put first on a served process's PATH, so what the
+ * service finds does not depend on the machine's GPUs: `gpuCsv` is its answer to
+ * `--query-gpu=… --format=csv,noheader,nounits` (null: "No devices were found", a machine
+ * without a GPU); any other call prints the driver header.
+ */
+export function standInNvidiaSmi(gpuCsv: string | null): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-smi-'));
+  fs.writeFileSync(
+    path.join(dir, 'header.txt'),
+    '+---------------------------------------------------------------------------------------+\n' +
+      '| NVIDIA-SMI 535.104.05             Driver Version: 535.104.05   CUDA Version: 12.2     |\n' +
+      '+---------------------------------------------------------------------------------------+\n',
+  );
+  fs.writeFileSync(path.join(dir, 'query.csv'), gpuCsv ?? 'No devices were found\n');
+  const script = `#!/bin/sh
+case "$1" in
+  --query-gpu=*) cat '${path.join(dir, 'query.csv')}' ;;
+  *) cat '${path.join(dir, 'header.txt')}' ;;
+esac
+`;
+  fs.writeFileSync(path.join(dir, 'nvidia-smi'), script, { mode: 0o755 });
+  return dir;
+}
+
+/** process.env with `dir` first on PATH. */
+export function envWithPath(dir: string): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ''}` };
 }

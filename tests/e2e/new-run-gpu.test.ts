@@ -4,41 +4,21 @@
 // "auto" would train on it, and the pure-JS time estimate (which would call a full ResNet-50 at
 // 224 px hours per epoch) is not shown for it; the form points to the measurement instead. With
 // the cpu backend chosen the pure-JS estimate is back.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { tempDir } from '../helpers/samples';
-import { ensureRendererBuilt, launchChromium, startServe } from './helpers';
+import { ensureRendererBuilt, envWithPath, launchChromium, standInNvidiaSmi, startServe } from './helpers';
 import type { Serve } from './helpers';
 
 let serve: Serve;
 let browser: Browser;
 
-/** nvidia-smi: the header for a bare call, one A10G for `--query-gpu=… --format=csv,noheader,nounits`. */
-function standInSmi(): string {
-  const dir = tempDir('e2e-smi-');
-  fs.writeFileSync(
-    path.join(dir, 'header.txt'),
-    '+---------------------------------------------------------------------------------------+\n' +
-      '| NVIDIA-SMI 535.104.05             Driver Version: 535.104.05   CUDA Version: 12.2     |\n' +
-      '+---------------------------------------------------------------------------------------+\n',
-  );
-  const script = `#!/bin/sh
-case "$1" in
-  --query-gpu=*) echo "0, NVIDIA A10G, GPU-4f6b1c1e-7d2a-3b9e-8c0a-1e2f3a4b5c6d, 535.104.05, 23028, 3, 0, 25.1, 30" ;;
-  *) cat '${path.join(dir, 'header.txt')}' ;;
-esac
-`;
-  fs.writeFileSync(path.join(dir, 'nvidia-smi'), script, { mode: 0o755 });
-  return dir;
-}
-
 describe('the new-run form on a GPU machine', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     const dir = tempDir('ws-e2e-gpu-form-');
-    const env = { ...process.env, PATH: `${standInSmi()}${path.delimiter}${process.env.PATH ?? ''}` };
+    const env = envWithPath(standInNvidiaSmi('0, NVIDIA A10G, GPU-4f6b1c1e-7d2a-3b9e-8c0a-1e2f3a4b5c6d, 535.104.05, 23028, 3, 0, 25.1, 30\n'));
     serve = await startServe({ dbPath: path.join(dir, 'ws.db'), dataDir: path.join(dir, 'data'), env });
     browser = await launchChromium();
   }, 120_000);

@@ -3,7 +3,7 @@
 // query, the header with the CUDA version otherwise; its memory in use counts up per query), sampling
 // every 100 ms (WORKSTATION_TEST_GPU_SAMPLE_MS) while a short real run trains on the cpu backend.
 // The samples are stored for that run only, both GPUs of each query, within the run's time, next to
-// its epochs' data-wait share; after a restart without nvidia-smi the command still returns them.
+// its epochs' data-wait share; after a restart on a machine without a GPU the command still returns them.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -49,7 +49,7 @@ function start(dir: string, env: NodeJS.ProcessEnv): IpcClient {
 }
 
 describe('GPU samples stored with the run', () => {
-  it('samples taken while a run trains are stored with it and returned after a restart without nvidia-smi', async () => {
+  it('samples taken while a run trains are stored with it and returned after a restart on a machine without a GPU', async () => {
     const smi = standInSmi();
     const dir = tempDir('svc-gpu-samples-');
     let svc = start(dir, { ...process.env, PATH: `${smi.dir}${path.delimiter}${process.env.PATH}`, [GPU_SAMPLE_MS_ENV]: '100' });
@@ -92,8 +92,10 @@ describe('GPU samples stored with the run', () => {
 
     svc.child.kill('SIGTERM');
     await svc.exited;
-    // no nvidia-smi now: what the command returns comes from the store
-    svc = start(dir, { ...process.env, PATH: process.env.PATH });
+    // no GPU now (an nvidia-smi that finds none, whatever this machine has): what the command returns comes from the store
+    const none = tempDir('smi-none-');
+    fs.writeFileSync(path.join(none, 'nvidia-smi'), '#!/bin/sh\necho "No devices were found"\n', { mode: 0o755 });
+    svc = start(dir, { ...process.env, PATH: `${none}${path.delimiter}${process.env.PATH}` });
     expect((await svc.call('system.gpu', {})).available).toBe(false);
     expect(await svc.call('runs.gpuSamples', { runId: idle.id })).toEqual(got);
     expect((await svc.call('runs.gpuSamples', { runId: other.id })).samples).toEqual(second.samples);
