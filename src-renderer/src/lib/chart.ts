@@ -40,6 +40,23 @@ export const COLORS = {
   palette: ['#5b9cf5', '#f5a25b', '#4fd1a5', '#c77dff', '#f56b8d', '#e9d66b', '#7fd3f7'],
 };
 
+/**
+ * The options every line chart of the app shares: drawn at once (no animation), sized by its
+ * wrapper, data already in {x, y} form, the nearest point's tooltip. Charts add scales and plugins.
+ */
+export const BASE_LINE_OPTIONS = {
+  animation: false,
+  responsive: true,
+  maintainAspectRatio: false,
+  parsing: false,
+  interaction: { mode: 'nearest', intersect: false },
+} as const;
+
+/** The legend every chart has: at the bottom, short line swatches; `filter` e.g. legendWithoutRaw. */
+export function bottomLegend(filter?: (item: { datasetIndex?: number }, data: { datasets: unknown[] }) => boolean) {
+  return { position: 'bottom' as const, labels: { boxWidth: 12, boxHeight: 2, ...(filter ? { filter } : {}) } };
+}
+
 /** Turns a Series into a chart.js dataset (plain objects: chart.js must not see Svelte proxies). */
 export function toDataset(s: Series) {
   return {

@@ -54,64 +54,14 @@ export interface RunForm {
   base: RunConfigInput | null;
 }
 
-const D = RunConfigSchema.parse({});
+/** The form's fields a resolved config sets (all but the dataset choice, the name and the preset). */
+type ConfigFields = Omit<
+  RunForm,
+  'name' | 'datasetMode' | 'root' | 'base' | 'policy' | 'maxLr' | 'pctStart' | 'stepEpochs' | 'gamma' | 'warmupEpochs' | 'minLr'
+>;
 
-export function defaultForm(): RunForm {
+function fieldsFromConfig(p: RunConfig): ConfigFields {
   return {
-    name: 'resnet50',
-    datasetMode: 'demo',
-    root: '',
-    epochs: D.train.epochs,
-    batchSize: D.train.batchSize,
-    maxStepsPerEpoch: D.data.maxStepsPerEpoch,
-    maxValSteps: D.data.maxValSteps,
-    trainSize: D.data.trainSize,
-    valSize: D.data.valSize,
-    valResize: D.data.valResize,
-    workers: D.data.workers,
-    lr: D.optimizer.lr,
-    momentum: D.optimizer.momentum,
-    weightDecay: D.optimizer.weightDecay,
-    nesterov: D.optimizer.nesterov,
-    labelSmoothing: D.train.labelSmoothing,
-    logEverySteps: D.train.logEverySteps,
-    policy: 'onecycle',
-    maxLr: 0.1,
-    pctStart: 0.3,
-    stepEpochs: 30,
-    gamma: 0.1,
-    warmupEpochs: 0,
-    minLr: 0,
-    hflip: D.augment.hflip,
-    brightness: D.augment.colorJitter.brightness,
-    contrast: D.augment.colorJitter.contrast,
-    saturation: D.augment.colorJitter.saturation,
-    hue: D.augment.colorJitter.hue,
-    jitterP: D.augment.colorJitter.p,
-    scaleMin: D.augment.randomResizedCrop.scale[0],
-    scaleMax: D.augment.randomResizedCrop.scale[1],
-    seed: D.seed,
-    backend: D.backend,
-    widthMultiplier: D.model.widthMultiplier,
-    numClasses: D.model.numClasses,
-    allowFailedSelftest: false,
-    base: null,
-  };
-}
-
-/**
- * Fills the form with a preset: every field the form shows from the config the preset resolves to,
- * and the preset itself as the form's `base`, so the fields the form does not show still reach the
- * run (see presetExtras). Every other field goes back to its default.
- */
-function applyPreset(f: RunForm, preset: Readonly<RunConfigInput>, datasetMode: RunForm['datasetMode']): void {
-  const p = RunConfigSchema.parse(preset);
-  const s = p.schedule;
-  Object.assign(f, {
-    ...defaultForm(),
-    root: f.root,
-    name: p.name,
-    datasetMode,
     epochs: p.train.epochs,
     batchSize: p.train.batchSize,
     maxStepsPerEpoch: p.data.maxStepsPerEpoch,
@@ -126,10 +76,6 @@ function applyPreset(f: RunForm, preset: Readonly<RunConfigInput>, datasetMode: 
     nesterov: p.optimizer.nesterov,
     labelSmoothing: p.train.labelSmoothing,
     logEverySteps: p.train.logEverySteps,
-    policy: s.policy,
-    ...(s.policy === 'onecycle' ? { maxLr: s.maxLr, pctStart: s.pctStart } : {}),
-    ...(s.policy === 'step' ? { stepEpochs: s.stepEpochs, gamma: s.gamma } : {}),
-    ...(s.policy === 'cosine' ? { warmupEpochs: s.warmupEpochs, minLr: s.minLr } : {}),
     hflip: p.augment.hflip,
     brightness: p.augment.colorJitter.brightness,
     contrast: p.augment.colorJitter.contrast,
@@ -142,6 +88,48 @@ function applyPreset(f: RunForm, preset: Readonly<RunConfigInput>, datasetMode: 
     backend: p.backend,
     widthMultiplier: p.model.widthMultiplier,
     numClasses: p.model.numClasses,
+    allowFailedSelftest: p.train.allowFailedSelftest,
+  };
+}
+
+const D = RunConfigSchema.parse({});
+
+export function defaultForm(): RunForm {
+  return {
+    ...fieldsFromConfig(D),
+    name: 'resnet50',
+    datasetMode: 'demo',
+    root: '',
+    // the form starts on OneCycle; the other policies' fields hold their usual values until chosen
+    policy: 'onecycle',
+    maxLr: 0.1,
+    pctStart: 0.3,
+    stepEpochs: 30,
+    gamma: 0.1,
+    warmupEpochs: 0,
+    minLr: 0,
+    base: null,
+  };
+}
+
+/**
+ * Fills the form with a preset: every field the form shows from the config the preset resolves to,
+ * and the preset itself as the form's `base`, so the fields the form does not show still reach the
+ * run (see presetExtras). Every other field goes back to its default.
+ */
+function applyPreset(f: RunForm, preset: Readonly<RunConfigInput>, datasetMode: RunForm['datasetMode']): void {
+  const p = RunConfigSchema.parse(preset);
+  const s = p.schedule;
+  Object.assign(f, {
+    ...defaultForm(),
+    ...fieldsFromConfig(p),
+    root: f.root,
+    name: p.name,
+    datasetMode,
+    policy: s.policy,
+    ...(s.policy === 'onecycle' ? { maxLr: s.maxLr, pctStart: s.pctStart } : {}),
+    ...(s.policy === 'step' ? { stepEpochs: s.stepEpochs, gamma: s.gamma } : {}),
+    ...(s.policy === 'cosine' ? { warmupEpochs: s.warmupEpochs, minLr: s.minLr } : {}),
     base: structuredClone(preset) as RunConfigInput,
   } satisfies Partial<RunForm>);
 }
