@@ -392,7 +392,6 @@ export function createRunManager(deps: RunManagerDeps): RunManager {
 export const DETERMINISTIC_NEEDS_FLAG =
   'train.deterministic: this service was not started with --deterministic (TF_DETERMINISTIC_OPS=1 and TF_CUDNN_DETERMINISTIC=1 must be set before libtensorflow loads); restart it with `workstation serve --deterministic` (or train with `workstation train --deterministic`), or set train.deterministic to false';
 
-/** The fork event's config diff, without the name (a child is always renamed). */
 /** A run that trains in PyTorch DDP (scale-out) is the DDP job's: refused here, saying what to do instead. */
 function notScaleOut(run: RunSummary, what: 'paused' | 'resumed' | 'stopped'): RunSummary {
   if (!isScaleOutRun(run)) return run;
@@ -409,6 +408,7 @@ function notScaleOut(run: RunSummary, what: 'paused' | 'resumed' | 'stopped'): R
   );
 }
 
+/** The fork event's config diff, without the name (a child is always renamed). */
 function diffForFork(parent: Readonly<RunConfig>, child: Readonly<RunConfig>): { field: string; from: unknown; to: unknown }[] {
   return diffConfigs(parent, child).filter((d) => d.field !== 'name');
 }
